@@ -1,0 +1,155 @@
+#include "algorithms/algorithm.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include "agents/policy_factory.h"
+#include "envs/error.h"
+#include "envs/registry.h"
+
+namespace tandem::algorithms {
+namespace {
+
+std::map<std::string, AlgorithmRegistration>& table() {
+  static std::map<std::string, AlgorithmRegistration> algorithms;
+  return algorithms;
+}
+
+std::string human_count(double x) {
+  char buf[32];
+  if (x >= 1e6) {
+    std::snprintf(buf, sizeof(buf), "%.2fM", x / 1e6);
+  } else if (x >= 1e3) {
+    std::snprintf(buf, sizeof(buf), "%.1fk", x / 1e3);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0f", x);
+  }
+  return buf;
+}
+
+std::string human_seconds(double s) {
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof(buf), "%dh%02dm", static_cast<int>(s / 3600),
+                  static_cast<int>(s / 60) % 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
+  }
+  return buf;
+}
+
+}  // namespace
+
+bool register_algorithm(const std::string& name, const std::string& source_file,
+                        AlgorithmFactory factory) {
+  auto [it, inserted] =
+      table().emplace(name, AlgorithmRegistration{name, source_file, std::move(factory)});
+  if (!inserted) {
+    std::fprintf(stderr, "tandem: algorithm '%s' is registered twice: in %s and in %s\n",
+                 name.c_str(), it->second.source_file.c_str(), source_file.c_str());
+    std::abort();
+  }
+  return true;
+}
+
+std::unique_ptr<Algorithm> make_algorithm(const std::string& name, const json& config,
+                                          const std::string& where) {
+  auto it = table().find(name);
+  if (it == table().end()) {
+    std::string list;
+    for (const auto& [n, reg] : table()) list += (list.empty() ? "" : ", ") + n;
+    throw Error("unknown algorithm '" + name + "' (registered: " + list +
+                "; see `tandem list algorithms`)");
+  }
+  return it->second.factory(config, where);
+}
+
+std::vector<const AlgorithmRegistration*> registered_algorithms() {
+  std::vector<const AlgorithmRegistration*> out;
+  for (const auto& [n, reg] : table()) out.push_back(&reg);
+  return out;
+}
+
+RunContext::RunContext(RunOptions options)
+    : options_(std::move(options)), start_(std::chrono::steady_clock::now()) {
+  if (options_.total_steps < 1) throw Error("the step budget must be at least 1 env step");
+  if (options_.eval_episodes < 1) throw Error("evaluation needs at least 1 episode");
+  if (options_.eval_interval < 1) throw Error("the evaluation interval must be at least 1 step");
+  spec_ = make_env()->spec();
+  torch::manual_seed(options_.seed);
+  torch::set_num_threads(std::max(1, options_.threads));
+  if (!options_.out_dir.empty())
+    metrics_ = std::make_unique<MetricsWriter>(options_.out_dir + "/metrics.jsonl");
+}
+
+std::unique_ptr<envs::Env> RunContext::make_env() const {
+  return envs::make_env(options_.env_id, options_.env_options);
+}
+
+agents::Policy RunContext::make_policy() const {
+  return agents::make_policy(spec_, options_.policy, "policy config");
+}
+
+std::string RunContext::checkpoint_path() const {
+  return options_.out_dir.empty() ? "" : options_.out_dir + "/checkpoint.pt";
+}
+
+double RunContext::wall_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train_metrics,
+                                            agents::PolicyImpl& policy) {
+  const bool last = env_steps >= options_.total_steps;
+  std::optional<EvalStats> eval;
+  if (env_steps >= next_eval_ || last) {
+    // evaluation seeds live far from training's (seed, seed + 1, ... per env)
+    eval = evaluate_policy(
+        policy, [this] { return make_env(); }, options_.eval_episodes,
+        options_.seed * 1000003ull + 1000000007ull);
+    last_eval_ = eval;
+    while (next_eval_ <= env_steps) next_eval_ += options_.eval_interval;
+  }
+  const double wall = wall_seconds();
+  if (metrics_ && eval) {
+    json line = {{"env_steps", env_steps}, {"wall_seconds", wall}};
+    line["eval/return_mean"] = eval->return_mean;
+    line["eval/return_std"] = eval->return_std;
+    line["eval/return_min"] = eval->return_min;
+    line["eval/return_max"] = eval->return_max;
+    line["eval/length_mean"] = eval->length_mean;
+    line["eval/episodes"] = options_.eval_episodes;
+    for (auto it = train_metrics.begin(); it != train_metrics.end(); ++it) line[it.key()] = *it;
+    metrics_->write(line);
+  }
+
+  // progress: redrawn in place on a terminal, a line every ~10% otherwise
+  if (options_.progress) {
+    const double frac = std::min(1.0, static_cast<double>(env_steps) / options_.total_steps);
+    const bool tty = ::isatty(STDERR_FILENO);
+    if (tty || last || frac - last_progress_print_ >= 0.1) {
+      last_progress_print_ = frac;
+      const int width = 30, filled = static_cast<int>(frac * width);
+      const double rate = env_steps / std::max(wall, 1e-9);
+      const double eta = (options_.total_steps - env_steps) / std::max(rate, 1e-9);
+      std::string bar(filled, '#');
+      bar += std::string(width - filled, '.');
+      std::string eval_text =
+          last_eval_ ? " | eval return " + std::to_string(static_cast<int>(last_eval_->return_mean))
+                     : "";
+      std::fprintf(stderr, "%s[%s] %s/%s steps | %.0f steps/s | ETA %s%s%s", tty ? "\r" : "",
+                   bar.c_str(), human_count(env_steps).c_str(),
+                   human_count(options_.total_steps).c_str(), rate, human_seconds(eta).c_str(),
+                   eval_text.c_str(), tty && !last ? "   " : "\n");
+      std::fflush(stderr);
+    }
+  }
+  return eval;
+}
+
+}  // namespace tandem::algorithms

@@ -1,0 +1,103 @@
+// What every training run has, whatever the algorithm: the env to build, the seed, the step
+// budget, evaluation, metrics, checkpoints — the RunContext — and the Algorithm interface with
+// its registry. An algorithm registers itself with one line at the bottom of its own .cc:
+//
+//   TANDEM_REGISTER_ALGORITHM("ppo", Ppo);
+//
+// where Ppo has a constructor taking (const tandem::json& config, const std::string& where).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agents/policy.h"
+#include "algorithms/evaluation.h"
+#include "algorithms/metrics.h"
+#include "envs/config.h"
+#include "envs/env.h"
+
+namespace tandem::algorithms {
+
+struct RunOptions {
+  std::string env_id = "Hopper-v5";
+  json env_options = json::object();
+  json policy = json::object();      // policy architecture (agents::make_policy)
+  uint64_t seed = 1;
+  int64_t total_steps = 1000000;     // env steps of training
+  int64_t eval_interval = 20000;     // env steps between evaluations
+  int64_t eval_episodes = 10;        // episodes per evaluation
+  std::string out_dir;               // run folder; empty: no files written
+  int threads = 1;                   // torch intra-op threads and env stepping threads
+  bool progress = true;              // progress bar on stderr
+};
+
+class RunContext {
+ public:
+  explicit RunContext(RunOptions options);
+
+  const RunOptions& options() const { return options_; }
+  const envs::EnvSpec& spec() const { return spec_; }
+  std::unique_ptr<envs::Env> make_env() const;
+  // The policy for this run's env, built from options().policy, seeded by options().seed.
+  agents::Policy make_policy() const;
+
+  // After each iteration: runs an evaluation when one is due (and always at the end of the
+  // budget), writes a metrics line, moves the progress bar. Returns the evaluation, if any.
+  std::optional<EvalStats> report(int64_t env_steps, const json& train_metrics,
+                                  agents::PolicyImpl& policy);
+  const std::optional<EvalStats>& last_evaluation() const { return last_eval_; }
+
+  // Where the algorithm keeps its checkpoint ("" when the run writes no files).
+  std::string checkpoint_path() const;
+  double wall_seconds() const;
+
+ private:
+  RunOptions options_;
+  envs::EnvSpec spec_;
+  std::unique_ptr<MetricsWriter> metrics_;
+  std::chrono::steady_clock::time_point start_;
+  int64_t next_eval_ = 0;
+  std::optional<EvalStats> last_eval_;
+  double last_progress_print_ = -1;
+};
+
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+  // The resolved configuration, defaults included.
+  virtual json config() const = 0;
+  // Trains until options().total_steps env steps, reporting through ctx.
+  virtual void train(RunContext& ctx) = 0;
+  virtual agents::Policy policy() const = 0;
+};
+
+using AlgorithmFactory =
+    std::function<std::unique_ptr<Algorithm>(const json& config, const std::string& where)>;
+
+struct AlgorithmRegistration {
+  std::string name;
+  std::string source_file;
+  AlgorithmFactory factory;
+};
+
+std::unique_ptr<Algorithm> make_algorithm(const std::string& name, const json& config,
+                                          const std::string& where);
+std::vector<const AlgorithmRegistration*> registered_algorithms();
+bool register_algorithm(const std::string& name, const std::string& source_file,
+                        AlgorithmFactory factory);
+
+}  // namespace tandem::algorithms
+
+#define TANDEM_ALGO_CONCAT_INNER(a, b) a##b
+#define TANDEM_ALGO_CONCAT(a, b) TANDEM_ALGO_CONCAT_INNER(a, b)
+#define TANDEM_REGISTER_ALGORITHM(name, Type)                                             \
+  static const bool TANDEM_ALGO_CONCAT(tandem_algorithm_registered_, __LINE__) =          \
+      ::tandem::algorithms::register_algorithm(                                           \
+          name, __FILE__, [](const ::tandem::json& config, const std::string& where) {    \
+            return std::unique_ptr<::tandem::algorithms::Algorithm>(new Type(config, where)); \
+          })

@@ -1,0 +1,36 @@
+#include "algorithms/metrics.h"
+
+#include "envs/error.h"
+
+namespace tandem::algorithms {
+
+MetricsWriter::MetricsWriter(const std::string& path) : out_(path, std::ios::app), path_(path) {
+  if (!out_) throw Error(path + ": cannot open metrics file for appending");
+}
+
+void MetricsWriter::write(const json& line) {
+  out_ << line.dump() << '\n';
+  out_.flush();
+  if (!out_) throw Error(path_ + ": write failed (disk full?)");
+}
+
+std::vector<json> read_metrics(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open metrics file");
+  std::vector<json> lines;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty()) continue;
+    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+      if (in.peek() == EOF) break;  // torn last line of a killed run
+      throw Error(path + ":" + std::to_string(number) + ": not a JSON line");
+    }
+    lines.push_back(std::move(j));
+  }
+  return lines;
+}
+
+}  // namespace tandem::algorithms

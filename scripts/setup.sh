@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs tandem's Debian packages (skipped when all are present, so a second run is a no-op),
+# then configures and builds the project in build/ (Release, warnings as errors, -j = cores).
+# Run as root, or as a user with sudo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  cmake g++ make git pkg-config
+  libtorch-dev libopenblas0-pthread   # LibTorch; OpenBLAS makes its matmul ~30x faster
+  libmujoco-dev libqhull-dev          # MuJoCo 2.2.2; its CMake config needs qhull's headers
+  libglfw3-dev
+  nlohmann-json3-dev libcli11-dev
+  libgtest-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "tandem: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "tandem: run as root (apt-get needs it)" >&2; exit 1; }
+    sudo_cmd=(sudo)
+  fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTANDEM_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"

@@ -1,0 +1,51 @@
+// One training run: env × algorithm × seed, resolved from defaults, a JSON config file and
+// --set overrides, written to its run folder (config.json, metrics.jsonl, checkpoint.pt, done).
+// The CLI's `train` and `eval` commands and the suite runner all go through here.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "algorithms/evaluation.h"
+#include "envs/config.h"
+
+namespace tandem::suites {
+
+struct RunRequest {
+  std::string env_id = "Hopper-v5";
+  std::string algorithm = "ppo";
+  uint64_t seed = 1;
+  int64_t steps = 1000000;
+  int64_t eval_interval = 20000;
+  int64_t eval_episodes = 10;
+  int threads = 1;
+  std::string out_dir;           // empty: results/runs/{env}__{algo}__{seed}
+  std::string config_file;       // optional JSON: {"algorithm": {}, "policy": {}, "env": {}}
+  std::vector<std::string> set;  // KEY=VALUE; "policy.x", "env.x", anything else: the algorithm
+  bool progress = true;
+};
+
+struct RunOutcome {
+  std::string out_dir;
+  algorithms::EvalStats final_eval;
+  double wall_seconds = 0;
+};
+
+// The fully resolved configuration of a request (defaults included), as config.json holds it.
+json resolve_run_config(const RunRequest& request);
+RunOutcome train_run(const RunRequest& request);
+
+struct EvalRequest {
+  std::string checkpoint;  // a run's checkpoint.pt; its config.json must sit beside it
+  int64_t episodes = 10;
+  uint64_t seed = 12345;
+  bool deterministic = true;
+};
+algorithms::EvalStats eval_checkpoint(const EvalRequest& request);
+
+// "Hopper-v5__ppo__1": the run name (slashes in ids become underscores).
+std::string run_name(const std::string& env_id, const std::string& algorithm, uint64_t seed);
+std::string git_revision();
+
+}  // namespace tandem::suites
