@@ -18,6 +18,7 @@
 
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
+#include "algorithms/flat_parameters.h"
 #include "algorithms/gae.h"
 #include "algorithms/rollout.h"
 #include "envs/error.h"
@@ -65,8 +66,9 @@ class Ppo : public Algorithm {
 
   void train(RunContext& ctx) override {
     policy_ = ctx.make_policy();
+    flat_ = std::make_unique<FlatParameters>(policy_->parameters());
     optimizer_ = std::make_unique<torch::optim::Adam>(
-        policy_->parameters(),
+        std::vector<torch::Tensor>{flat_->flat()},
         torch::optim::AdamOptions(config_.learning_rate).eps(config_.adam_eps));
     envs::VectorEnv envs([&] { return ctx.make_env(); }, config_.num_envs, ctx.options().threads);
     RolloutCollector collector(envs, ctx.options().seed);
@@ -150,7 +152,7 @@ class Ppo : public Algorithm {
         optimizer_->zero_grad();
         loss.total.backward();
         if (config_.max_grad_norm > 0)
-          torch::nn::utils::clip_grad_norm_(policy_->parameters(), config_.max_grad_norm);
+          torch::nn::utils::clip_grad_norm_(flat_->flat(), config_.max_grad_norm);
         optimizer_->step();
 
         sum_policy += loss.policy.item<double>();
@@ -178,6 +180,7 @@ class Ppo : public Algorithm {
 
   PpoConfig config_;
   agents::Policy policy_;
+  std::unique_ptr<FlatParameters> flat_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
 };
 

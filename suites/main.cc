@@ -65,13 +65,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   train->add_option("--steps", run.steps, "env steps of training")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
   train->add_option("--eval-interval", run.eval_interval, "env steps between evaluations")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
   train->add_option("--eval-episodes", run.eval_episodes, "episodes per evaluation")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
   train->add_option("--threads", run.threads, "torch and env-stepping threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   bool stochastic = false;
   auto* ev = app.add_subcommand("eval", "evaluate a checkpoint (config.json must sit beside it)");
   ev->add_option("--checkpoint", eval.checkpoint, "path to a run's checkpoint.pt")->required();
-  ev->add_option("--episodes", eval.episodes, "episodes")->capture_default_str()->check(CLI::PositiveNumber);
+  ev->add_option("--episodes", eval.episodes, "episodes")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
   ev->add_option("--seed", eval.seed, "seed of the evaluation envs")->capture_default_str();
   ev->add_flag("--stochastic", stochastic, "sample actions instead of taking the mean");
 

@@ -34,7 +34,7 @@ std::string git_revision() {
 json resolve_run_config(const RunRequest& request) {
   json file = json::object();
   if (!request.config_file.empty()) file = read_json_file(request.config_file);
-  const std::string where = request.config_file.empty() ? "run config" : request.config_file;
+  const std::string where = request.config_file.empty() ? "command line" : request.config_file;
   ConfigReader top(file, where);
   json algorithm = top.object("algorithm"), policy = top.object("policy"), env = top.object("env");
   top.finish();

@@ -48,13 +48,11 @@ class Ant : public MujocoEnv {
         healthy_reward_(r.number("healthy_reward", 1.0, -1e6, 1e6)),
         main_body_(static_cast<int>(r.integer("main_body", 1, 1, 1000000))),
         terminate_when_unhealthy_(r.flag("terminate_when_unhealthy", true)),
-        healthy_z_range_(r.numbers("healthy_z_range", {0.2, 1.0})),
-        contact_force_range_(r.numbers("contact_force_range", {-1.0, 1.0})),
+        healthy_z_range_(r.range("healthy_z_range", {0.2, 1.0})),
+        contact_force_range_(r.range("contact_force_range", {-1.0, 1.0})),
         reset_noise_scale_(r.number("reset_noise_scale", 0.1, 0, 10)),
         exclude_xy_(r.flag("exclude_current_positions_from_observation", true)),
         include_cfrc_ext_(r.flag("include_cfrc_ext_in_observation", true)) {
-    check_range(r, "healthy_z_range", healthy_z_range_);
-    check_range(r, "contact_force_range", contact_force_range_);
     if (main_body_ >= model()->nbody)
       throw Error(r.where() + ": main_body " + std::to_string(main_body_) +
                   " is not a body of ant.xml (valid: 1.." + std::to_string(model()->nbody - 1) +
@@ -66,12 +64,6 @@ class Ant : public MujocoEnv {
 
   static constexpr double kInf = std::numeric_limits<double>::infinity();
 
-  // A [lo, hi] option must have two numbers with lo <= hi.
-  static void check_range(const ConfigReader& r, const std::string& key,
-                          const std::vector<double>& range) {
-    if (range.size() != 2 || !(range[0] <= range[1]))
-      throw Error(r.where() + ": " + key + " must be [low, high] with low <= high");
-  }
 
   int observation_size() const {
     const mjModel* m = model();

@@ -54,15 +54,13 @@ class Humanoid : public MujocoEnv {
         contact_cost_max_(r.number("contact_cost_max", 10.0, 0, kInf)),
         healthy_reward_(r.number("healthy_reward", 5.0, -1e6, 1e6)),
         terminate_when_unhealthy_(r.flag("terminate_when_unhealthy", true)),
-        healthy_z_range_(r.numbers("healthy_z_range", {1.0, 2.0})),
+        healthy_z_range_(r.range("healthy_z_range", {1.0, 2.0})),
         reset_noise_scale_(r.number("reset_noise_scale", 1e-2, 0, 10)),
         exclude_xy_(r.flag("exclude_current_positions_from_observation", true)),
         include_cinert_(r.flag("include_cinert_in_observation", true)),
         include_cvel_(r.flag("include_cvel_in_observation", true)),
         include_qfrc_actuator_(r.flag("include_qfrc_actuator_in_observation", true)),
         include_cfrc_ext_(r.flag("include_cfrc_ext_in_observation", true)) {
-    if (healthy_z_range_.size() != 2 || !(healthy_z_range_[0] <= healthy_z_range_[1]))
-      throw Error(r.where() + ": healthy_z_range must be [low, high] with low <= high");
     r.finish();
     mutable_spec().observation_space = Space::box(observation_size(), -kInf, kInf);
     mutable_spec().action_space = actuator_space(model());

@@ -41,12 +41,10 @@ class Walker2d : public MujocoEnv {
         ctrl_cost_weight_(r.number("ctrl_cost_weight", 1e-3, 0, 1e6)),
         healthy_reward_(r.number("healthy_reward", 1.0, -1e6, 1e6)),
         terminate_when_unhealthy_(r.flag("terminate_when_unhealthy", true)),
-        healthy_z_range_(r.numbers("healthy_z_range", {0.8, 2.0})),
-        healthy_angle_range_(r.numbers("healthy_angle_range", {-1.0, 1.0})),
+        healthy_z_range_(r.range("healthy_z_range", {0.8, 2.0})),
+        healthy_angle_range_(r.range("healthy_angle_range", {-1.0, 1.0})),
         reset_noise_scale_(r.number("reset_noise_scale", 5e-3, 0, 10)),
         exclude_x_(r.flag("exclude_current_positions_from_observation", true)) {
-    check_range(r, "healthy_z_range", healthy_z_range_);
-    check_range(r, "healthy_angle_range", healthy_angle_range_);
     r.finish();
     mutable_spec().observation_space = Space::box(observation_size(), -kInf, kInf);
     mutable_spec().action_space = actuator_space(model());
@@ -54,12 +52,6 @@ class Walker2d : public MujocoEnv {
 
   static constexpr double kInf = std::numeric_limits<double>::infinity();
 
-  // A [lo, hi] option must have two numbers with lo <= hi.
-  static void check_range(const ConfigReader& r, const std::string& key,
-                          const std::vector<double>& range) {
-    if (range.size() != 2 || !(range[0] <= range[1]))
-      throw Error(r.where() + ": " + key + " must be [low, high] with low <= high");
-  }
 
   int observation_size() const { return model()->nq - (exclude_x_ ? 1 : 0) + model()->nv; }
 

@@ -107,7 +107,9 @@ TEST(Ant, UnhealthyHeightTerminates) {
   EXPECT_FALSE(r.truncated);
   EXPECT_THROW(env->step(std::vector<float>(8, 0.0f)), Error);
   for (const auto& [key, value] : r.info) {
-    if (key == "reward_survive") EXPECT_EQ(value, 0.0);
+    if (key == "reward_survive") {
+      EXPECT_EQ(value, 0.0);
+    }
   }
 
   auto keep_going =

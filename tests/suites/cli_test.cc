@@ -1,0 +1,102 @@
+// End to end through the `tandem` executable, as a user runs it.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "envs/config.h"
+
+namespace {
+namespace fs = std::filesystem;
+
+struct Output {
+  int status;
+  std::string text;  // stdout and stderr together
+};
+
+Output run(const std::string& args) {
+  const std::string cmd = std::string(TANDEM_BINARY_DIR) + "/tandem " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  Output out{-1, ""};
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), p)) out.text.append(buf, n);
+  out.status = WEXITSTATUS(::pclose(p));
+  return out;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("tandem_cli_test_" + name);
+  fs::remove_all(d);
+  return d;
+}
+
+TEST(Cli, HelpAndListsTellTheTruth) {
+  Output help = run("--help");
+  EXPECT_EQ(help.status, 0);
+  for (const char* sub : {"list", "train", "eval"}) EXPECT_NE(help.text.find(sub), std::string::npos);
+  Output envs = run("list envs");
+  EXPECT_EQ(envs.status, 0);
+  for (const char* id : {"Hopper-v5", "HalfCheetah-v5", "Walker2d-v5", "Ant-v5", "Swimmer-v5",
+                         "InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Reacher-v5",
+                         "Humanoid-v5", "mujoco/xml"})
+    EXPECT_NE(envs.text.find(id), std::string::npos) << id;
+  EXPECT_NE(envs.text.find("Box(348,)"), std::string::npos) << envs.text;
+  Output algos = run("list algorithms");
+  EXPECT_EQ(algos.status, 0);
+  EXPECT_NE(algos.text.find("learning_rate"), std::string::npos);
+}
+
+TEST(Cli, TrainWritesTheRunFolderAndEvalReadsIt) {
+  fs::path dir = fresh_dir("train");
+  Output t = run("train --env InvertedPendulum-v5 --steps 2048 --eval-episodes 3 --quiet "
+                 "--set steps_per_env=512 --set policy.hidden=[32,32] --out " + dir.string());
+  ASSERT_EQ(t.status, 0) << t.text;
+  EXPECT_NE(t.text.find("final evaluation return"), std::string::npos) << t.text;
+  for (const char* f : {"config.json", "metrics.jsonl", "checkpoint.pt", "done"})
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  tandem::json config = tandem::read_json_file((dir / "config.json").string());
+  EXPECT_EQ(config["algorithm"]["config"]["steps_per_env"], 512);
+  EXPECT_EQ(config["algorithm"]["config"]["epochs"], 10) << "defaults are written too";
+  EXPECT_EQ(config["policy"]["hidden"], tandem::json({32, 32}));
+  EXPECT_TRUE(config.contains("git_revision"));
+  // one metrics line at the start and one per evaluation after
+  std::ifstream metrics(dir / "metrics.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(metrics, line);) {
+    tandem::json j = tandem::json::parse(line);
+    EXPECT_TRUE(j.contains("env_steps") && j.contains("eval/return_mean"));
+    ++lines;
+  }
+  EXPECT_GE(lines, 2);
+
+  Output e = run("eval --checkpoint " + (dir / "checkpoint.pt").string() + " --episodes 2");
+  ASSERT_EQ(e.status, 0) << e.text;
+  EXPECT_NE(e.text.find("evaluation return"), std::string::npos) << e.text;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, BadInputGivesAnActionableErrorAndNonZeroExit) {
+  fs::path dir = fresh_dir("bad");
+  fs::create_directories(dir);
+  std::ofstream(dir / "bad.json") << R"({"algorithm": {"learning_rate": 5.0}})";
+  Output range = run("train --env Hopper-v5 --steps 10 --config " + (dir / "bad.json").string());
+  EXPECT_NE(range.status, 0);
+  EXPECT_NE(range.text.find("bad.json"), std::string::npos) << range.text;
+  EXPECT_NE(range.text.find("learning_rate"), std::string::npos) << range.text;
+
+  Output env = run("train --env Hoper-v5 --steps 10");
+  EXPECT_NE(env.status, 0);
+  EXPECT_NE(env.text.find("Hopper-v5"), std::string::npos) << "lists the registered ids";
+
+  Output xml = run("train --xml " + (dir / "missing.xml").string() + " --steps 10");
+  EXPECT_NE(xml.status, 0);
+  EXPECT_NE(xml.text.find("missing.xml"), std::string::npos) << xml.text;
+
+  Output ckpt = run("eval --checkpoint " + (dir / "nothing.pt").string());
+  EXPECT_NE(ckpt.status, 0);
+  fs::remove_all(dir);
+}
+
+}  // namespace
