@@ -15,6 +15,7 @@ TrajectoryBatch map_fields(const TrajectoryBatch& b, Fn fn) {
   out.episode_start = f(b.episode_start);
   out.rewards = f(b.rewards);
   out.log_probs = f(b.log_probs);
+  out.ref_log_probs = f(b.ref_log_probs);
   out.values = f(b.values);
   out.next_values = f(b.next_values);
   out.episode_end = f(b.episode_end);

@@ -16,6 +16,7 @@ struct TrajectoryBatch {
   // filled by rollout collection (undefined for datasets)
   torch::Tensor rewards;      // [B, T] float, the learner's reward (env's, or a reward model's)
   torch::Tensor log_probs;    // [B, T] float, log π_old(a_t|s_t) at collection time
+  torch::Tensor ref_log_probs;  // [B, T] float, log π_ref(a_t|s_t) of the frozen start policy
   torch::Tensor values;       // [B, T] float, V_old(s_t)
   torch::Tensor next_values;  // [B, T] float, V_old(s_{t+1}); 0 after termination, V(final obs)
                               //   after truncation

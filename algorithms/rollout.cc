@@ -37,12 +37,15 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
   const envs::EnvSpec& spec = envs_.spec();
   const int64_t obs_dim = spec.observation_space.flat_size();
   const int64_t act_dim = spec.action_space.flat_size();
-  if (!started_) {
-    raw_obs_ = envs_.reset(seed_);
+  // whole-episode mode (no auto-reset): every call starts N fresh episodes
+  const bool whole_episodes = !envs_.auto_reset();
+  if (!started_ || whole_episodes) {
+    raw_obs_ = envs_.reset(seed_ + static_cast<uint64_t>(rollouts_ * n));
     episode_start_ = torch::ones({n}, torch::kBool);
     state_ = policy.initial_state(n);
     started_ = true;
   }
+  ++rollouts_;
 
   // time-major buffers: one step's write is one contiguous block
   torch::Tensor obs = torch::empty({steps, n, obs_dim});
@@ -54,6 +57,7 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
   torch::Tensor truncated_values = torch::zeros({steps, n});  // V(final obs) of truncated episodes
   torch::Tensor episode_start = torch::empty({steps, n}, torch::kBool);
   torch::Tensor episode_end = torch::empty({steps, n}, torch::kBool);
+  torch::Tensor mask = torch::ones({steps, n});
   auto put = [](torch::Tensor& buffer, int64_t t, const torch::Tensor& x) {
     torch::Tensor src = x.contiguous();
     const int64_t row = buffer.numel() / buffer.size(0);
@@ -62,10 +66,21 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
   };
 
   torch::Tensor obs_in = policy.preprocess(raw_obs_, /*update=*/true);
+  int64_t used = steps;
   for (int64_t t = 0; t < steps; ++t) {
+    int64_t live = n;
+    if (whole_episodes) {
+      float* m = mask.data_ptr<float>() + t * n;
+      live = 0;
+      for (int64_t i = 0; i < n; ++i) live += (m[i] = envs_.running(i) ? 1.0f : 0.0f) > 0;
+      if (live == 0) {
+        used = t;
+        break;
+      }
+    }
     agents::ActResult a = policy.act(obs_in, state_);
     envs::VectorStep s = envs_.step(clip_to_space(a.action, spec.action_space));
-    env_steps_ += n;
+    env_steps_ += live;
 
     put(obs, t, obs_in);
     put(actions, t, a.action);
@@ -84,12 +99,18 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
         torch::Tensor final_in = policy.preprocess(s.final_obs, /*update=*/false);
         put(truncated_values, t, policy.value(final_in, state_));
       }
-      state_ = policy.reset_state(state_, ended);
+      if (!whole_episodes) state_ = policy.reset_state(state_, ended);
       for (const auto& e : s.finished) finished_.push_back(e);
     }
     episode_start_ = ended;
     raw_obs_ = s.obs;
     obs_in = next_in;
+  }
+
+  if (used < steps) {
+    for (torch::Tensor* b : {&obs, &actions, &rewards, &log_probs, &values, &truncated,
+                             &truncated_values, &episode_start, &episode_end, &mask})
+      *b = b->slice(0, 0, used);
   }
 
   // V(s_{t+1}): the next step's stored value inside an episode (the value after the last step
@@ -110,7 +131,7 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
   b.next_values = next_values.t().contiguous();
   b.episode_start = episode_start.t().contiguous();
   b.episode_end = episode_end.t().contiguous();
-  b.mask = torch::ones({n, steps});
+  b.mask = mask.t().contiguous();
   return b;
 }
 

@@ -20,7 +20,11 @@ class RolloutCollector {
  public:
   RolloutCollector(envs::VectorEnv& envs, uint64_t seed);
 
-  // T steps in each of the N envs: [N, T]. Carries env and policy state across calls.
+  // With an auto-resetting VectorEnv: T steps in each of the N envs, [N, T], env and policy
+  // state carried across calls (episodes run on over rollout boundaries). Without auto-reset:
+  // N fresh episodes, one per row, until all have ended or T steps passed; steps after a row's
+  // end have mask 0 and the batch is cut to the longest episode. Stateful policies (the LM)
+  // need the second: their evaluate() reads each row as one episode from its start.
   agents::TrajectoryBatch collect(agents::PolicyImpl& policy, int64_t steps_per_env);
 
   int64_t env_steps() const { return env_steps_; }
@@ -34,6 +38,7 @@ class RolloutCollector {
   agents::PolicyState state_;
   bool started_ = false;
   uint64_t seed_;
+  int64_t rollouts_ = 0;
   int64_t env_steps_ = 0;
   std::vector<envs::FinishedEpisode> finished_;
 };

@@ -6,12 +6,13 @@
 
 namespace tandem::envs {
 
-VectorEnv::VectorEnv(const Factory& make, int64_t num_envs, int threads)
-    : pool_(static_cast<int>(std::min<int64_t>(threads, num_envs))) {
+VectorEnv::VectorEnv(const Factory& make, int64_t num_envs, int threads, bool auto_reset)
+    : pool_(static_cast<int>(std::min<int64_t>(threads, num_envs))), auto_reset_(auto_reset) {
   if (num_envs < 1) throw Error("a VectorEnv needs at least one env, got " + std::to_string(num_envs));
   for (int64_t i = 0; i < num_envs; ++i) envs_.push_back(make());
   returns_.assign(num_envs, 0.0);
   lengths_.assign(num_envs, 0);
+  running_.assign(num_envs, 1);  // Env::step itself refuses a step before reset()
 }
 
 torch::Tensor VectorEnv::reset(uint64_t seed) {
@@ -24,6 +25,7 @@ torch::Tensor VectorEnv::reset(uint64_t seed) {
   });
   std::fill(returns_.begin(), returns_.end(), 0.0);
   std::fill(lengths_.begin(), lengths_.end(), 0);
+  std::fill(running_.begin(), running_.end(), 1);
   return obs;
 }
 
@@ -34,11 +36,11 @@ VectorStep VectorEnv::step(const torch::Tensor& actions) {
   TANDEM_CHECK(act.dim() == 2 && act.size(0) == n && act.size(1) == act_dim,
                "actions must be [num_envs, act_dim]");
   VectorStep s;
-  s.obs = torch::empty({n, dim}, torch::kFloat32);
+  s.obs = torch::zeros({n, dim}, torch::kFloat32);
   s.final_obs = torch::zeros({n, dim}, torch::kFloat32);
-  s.reward = torch::empty({n}, torch::kFloat32);
-  s.terminated = torch::empty({n}, torch::kBool);
-  s.truncated = torch::empty({n}, torch::kBool);
+  s.reward = torch::zeros({n}, torch::kFloat32);
+  s.terminated = torch::zeros({n}, torch::kBool);
+  s.truncated = torch::zeros({n}, torch::kBool);
   const float* a = act.data_ptr<float>();
   float* obs = s.obs.data_ptr<float>();
   float* final_obs = s.final_obs.data_ptr<float>();
@@ -48,6 +50,7 @@ VectorStep VectorEnv::step(const torch::Tensor& actions) {
   std::vector<char> ended(n, 0);
 
   pool_.parallel_for(n, [&](int64_t i) {
+    if (!running_[i]) return;
     StepResult r = envs_[i]->step(std::vector<float>(a + i * act_dim, a + (i + 1) * act_dim));
     reward[i] = static_cast<float>(r.reward);
     terminated[i] = r.terminated;
@@ -57,7 +60,11 @@ VectorStep VectorEnv::step(const torch::Tensor& actions) {
     if (r.terminated || r.truncated) {
       ended[i] = 1;
       std::memcpy(final_obs + i * dim, r.obs.data(), dim * sizeof(float));
-      r.obs = envs_[i]->reset();
+      if (auto_reset_) {
+        r.obs = envs_[i]->reset();
+      } else {
+        running_[i] = 0;
+      }
     }
     std::memcpy(obs + i * dim, r.obs.data(), dim * sizeof(float));
   });

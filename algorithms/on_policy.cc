@@ -1,0 +1,161 @@
+#include "algorithms/on_policy.h"
+
+#include <cmath>
+#include <map>
+
+#include <torch/torch.h>
+
+#include "algorithms/checkpoint.h"
+#include "algorithms/gae.h"
+#include "algorithms/rollout.h"
+#include "envs/error.h"
+#include "envs/vector_env.h"
+
+namespace tandem::algorithms {
+
+torch::Tensor value_loss(const torch::Tensor& values, const torch::Tensor& old_values,
+                         const torch::Tensor& returns, const torch::Tensor& mask, bool clip,
+                         double clip_range) {
+  torch::Tensor error = (values - returns).pow(2);
+  if (clip) {
+    torch::Tensor clipped = old_values + torch::clamp(values - old_values, -clip_range, clip_range);
+    error = torch::max(error, (clipped - returns).pow(2));
+  }
+  return 0.5 * masked_mean(error, mask);
+}
+
+void OnPolicyAlgorithm::train(RunContext& ctx) {
+  policy_ = ctx.make_policy();
+  if (needs_reference() || base_.kl_coef > 0) {
+    reference_ = policy_->clone_policy();
+    for (auto& p : reference_->parameters()) p.requires_grad_(false);
+  }
+  flat_ = std::make_unique<FlatParameters>(policy_->parameters());
+  optimizer_ = std::make_unique<torch::optim::Adam>(
+      std::vector<torch::Tensor>{flat_->flat()},
+      torch::optim::AdamOptions(base_.learning_rate).eps(base_.adam_eps));
+  // stateful policies (the LM) learn from whole episodes, one per row
+  envs::VectorEnv envs([&] { return ctx.make_env(); }, base_.num_envs, ctx.options().threads,
+                       /*auto_reset=*/policy_->stateless());
+  RolloutCollector collector(envs, ctx.options().seed);
+  RewardScaler scaler(base_.gamma, base_.reward_clip);
+
+  const int64_t per_iteration = base_.num_envs * base_.steps_per_env;
+  const int64_t iterations = (ctx.options().total_steps + per_iteration - 1) / per_iteration;
+  ctx.report(0, json::object(), *policy_);
+  for (int64_t iteration = 1; iteration <= iterations; ++iteration) {
+    const double frac = base_.anneal_lr ? 1.0 - (iteration - 1.0) / iterations : 1.0;
+    for (auto& group : optimizer_->param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(frac * base_.learning_rate);
+
+    const double t0 = ctx.wall_seconds();
+    agents::TrajectoryBatch batch = collector.collect(*policy_, base_.steps_per_env);
+    const double t1 = ctx.wall_seconds();
+    json metrics = {{"charts/learning_rate", frac * base_.learning_rate}};
+
+    // the learner's reward: env or reward model, scaled, minus the KL penalty to π_ref
+    if (reward_source_) reward_source_->relabel(batch);
+    if (base_.normalize_reward) {
+      scaler.apply(batch);
+      metrics["charts/reward_scale_std"] = scaler.std();
+    }
+    if (reference_) {
+      torch::NoGradGuard no_grad;
+      batch.ref_log_probs = reference_->evaluate(batch).log_prob;
+      torch::Tensor log_ratio = (batch.log_probs - batch.ref_log_probs) * batch.mask;
+      // per-step KL estimators: k1 = log ratio (can be negative), k3 = (r − 1) − log r ≥ 0
+      torch::Tensor k3 = (torch::exp(-log_ratio) - 1 + log_ratio) * batch.mask;
+      const double episodes = std::max(1.0, batch.episode_start.sum().item<double>());
+      metrics["train/kl_ref_k1"] = log_ratio.sum().item<double>() / episodes;
+      metrics["train/kl_ref_k3"] = k3.sum().item<double>() / episodes;
+      if (base_.kl_coef > 0) batch.rewards = batch.rewards - base_.kl_coef * log_ratio;
+    }
+    compute_gae(batch, base_.gamma, base_.gae_lambda);
+    if (base_.advantage_whitening == "batch")
+      batch.advantages = whiten(batch.advantages, batch.mask);
+
+    metrics.update(update(batch, iteration));
+    metrics["charts/rollout_seconds"] = t1 - t0;
+    metrics["charts/update_seconds"] = ctx.wall_seconds() - t1;
+    auto finished = collector.take_finished();
+    if (!finished.empty()) {
+      double sum = 0, length = 0;
+      for (const auto& e : finished) {
+        sum += e.episode_return;
+        length += e.length;
+      }
+      metrics["train/episode_return_mean"] = sum / finished.size();
+      metrics["train/episode_length_mean"] = length / finished.size();
+      metrics["train/episodes"] = finished.size();
+    }
+    metrics["charts/steps_per_second"] = collector.env_steps() / ctx.wall_seconds();
+    ctx.report(collector.env_steps(), metrics, *policy_);
+    if (!ctx.checkpoint_path().empty() &&
+        (iteration % base_.checkpoint_interval == 0 || iteration == iterations)) {
+      save_checkpoint(ctx.checkpoint_path(), *policy_, optimizer_.get(),
+                      {{"algorithm", name_},
+                       {"iteration", iteration},
+                       {"env_steps", collector.env_steps()}});
+    }
+  }
+}
+
+json OnPolicyAlgorithm::update(const agents::TrajectoryBatch& batch, int64_t iteration) {
+  // explained variance of the stored values, before they move
+  const double explained =
+      1.0 - ((batch.returns - batch.values) * batch.mask).var().item<double>() /
+                std::max(1e-8, (batch.returns * batch.mask).var().item<double>());
+
+  const agents::TrajectoryBatch data = policy_->stateless() ? batch.flatten_steps() : batch;
+  const int64_t rows = data.size();
+  const int64_t mb_size = std::max<int64_t>(1, rows / base_.minibatches);
+  std::map<std::string, double> sums;
+  int64_t updates = 0, epochs_run = 0;
+  for (int64_t epoch = 0; epoch < base_.epochs; ++epoch) {
+    ++epochs_run;
+    torch::Tensor order = torch::randperm(rows, torch::kLong);
+    std::map<std::string, double> epoch_sums;
+    int64_t epoch_updates = 0;
+    for (int64_t start = 0; start + mb_size <= rows; start += mb_size) {
+      agents::TrajectoryBatch mb = data.select_rows(order.slice(0, start, start + mb_size));
+      agents::EvaluateResult ev = policy_->evaluate(mb);
+      torch::Tensor adv = base_.advantage_whitening == "minibatch"
+                              ? whiten(mb.advantages, mb.mask)
+                              : mb.advantages;
+      PolicyLoss pl = policy_loss(ev, mb, adv);
+      torch::Tensor vl = value_loss(ev.value, mb.values, mb.returns, mb.mask,
+                                    base_.clip_value_loss, base_.value_clip);
+      torch::Tensor loss = pl.loss + base_.value_coef * vl;
+      const double total = loss.item<double>();
+      if (!std::isfinite(total)) {
+        throw Error(name_ + ": the loss is " + std::to_string(total) + " at iteration " +
+                    std::to_string(iteration) + " (policy loss " +
+                    std::to_string(pl.loss.item<double>()) + ", value loss " +
+                    std::to_string(vl.item<double>()) +
+                    "); lower learning_rate or check the env's observations for NaN");
+      }
+      optimizer_->zero_grad();
+      loss.backward();
+      if (base_.max_grad_norm > 0)
+        torch::nn::utils::clip_grad_norm_(flat_->flat(), base_.max_grad_norm);
+      optimizer_->step();
+
+      epoch_sums["losses/policy"] += pl.loss.item<double>();
+      epoch_sums["losses/value"] += vl.item<double>();
+      for (const auto& [key, value] : pl.stats) epoch_sums["losses/" + key] += value.item<double>();
+      ++epoch_updates;
+    }
+    json epoch_stats = json::object();
+    for (const auto& [key, value] : epoch_sums) {
+      sums[key] += value;
+      epoch_stats[key] = value / std::max<int64_t>(1, epoch_updates);
+    }
+    updates += epoch_updates;
+    if (stop_after_epoch(epoch_stats)) break;
+  }
+  json out = {{"losses/explained_variance", explained}, {"losses/epochs", epochs_run}};
+  for (const auto& [key, value] : sums) out[key] = value / std::max<int64_t>(1, updates);
+  return out;
+}
+
+}  // namespace tandem::algorithms

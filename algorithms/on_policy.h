@@ -1,0 +1,116 @@
+// What PPO, APA and AIHF's inner RL share: rollouts from a VectorEnv, the learner's reward
+// (the env's, or a reward source's, minus an optional per-step KL penalty to the reference
+// policy), GAE with a learned critic, whitened advantages, minibatch epochs of Adam with
+// gradient-norm clipping and an annealed step size, checkpoints and metrics. A subclass supplies
+// only its policy loss on a minibatch; the value loss is shared.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/optim/adam.h>
+
+#include "algorithms/algorithm.h"
+#include "algorithms/flat_parameters.h"
+#include "algorithms/reward_source.h"
+
+namespace tandem::algorithms {
+
+// Defaults are the standard MuJoCo PPO settings (Schulman et al. 2017; Huang et al. 2022,
+// "The 37 Implementation Details of PPO", as in CleanRL's ppo_continuous_action).
+struct OnPolicyConfig {
+  int64_t num_envs = 1;
+  int64_t steps_per_env = 2048;
+  int64_t epochs = 10;
+  int64_t minibatches = 32;
+  double learning_rate = 3e-4;
+  bool anneal_lr = true;
+  double adam_eps = 1e-5;
+  double gamma = 0.99;
+  double gae_lambda = 0.95;
+  double value_coef = 0.5;
+  bool clip_value_loss = true;
+  double value_clip = 0.2;
+  double max_grad_norm = 0.5;
+  bool normalize_reward = true;
+  double reward_clip = 10.0;
+  double kl_coef = 0.0;
+  std::string advantage_whitening = "batch";
+  int64_t checkpoint_interval = 50;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("num_envs", num_envs, int64_t{1}, int64_t{4096}, "parallel envs in the rollout");
+    v.field("steps_per_env", steps_per_env, int64_t{1}, int64_t{1} << 20,
+            "rollout length per env per iteration (whole-episode rollouts: the step cap)");
+    v.field("epochs", epochs, int64_t{1}, int64_t{1000}, "passes over each rollout");
+    v.field("minibatches", minibatches, int64_t{1}, int64_t{1} << 20, "minibatches per epoch");
+    v.field("learning_rate", learning_rate, 0.0, 1.0, "Adam step size");
+    v.field("anneal_lr", anneal_lr, "decay the step size linearly to 0 over the budget");
+    v.field("adam_eps", adam_eps, 0.0, 1.0, "Adam epsilon");
+    v.field("gamma", gamma, 0.0, 1.0, "discount factor");
+    v.field("gae_lambda", gae_lambda, 0.0, 1.0, "GAE lambda");
+    v.field("value_coef", value_coef, 0.0, 1e3, "weight of the value loss");
+    v.field("clip_value_loss", clip_value_loss, "clip the value update around the old value");
+    v.field("value_clip", value_clip, 0.0, 1e6, "range of that clip");
+    v.field("max_grad_norm", max_grad_norm, 0.0, 1e9, "global gradient-norm clip (0: off)");
+    v.field("normalize_reward", normalize_reward,
+            "divide rewards by the running std of the discounted return");
+    v.field("reward_clip", reward_clip, 0.0, 1e9, "clip scaled rewards to ±reward_clip");
+    v.field("kl_coef", kl_coef, 0.0, 1e3,
+            "per-step reward penalty kl_coef·(log π_old − log π_ref) toward the start policy");
+    v.field("advantage_whitening", advantage_whitening, {"batch", "minibatch", "none"},
+            "where advantages are whitened");
+    v.field("checkpoint_interval", checkpoint_interval, int64_t{1}, int64_t{1} << 30,
+            "iterations between checkpoints (one is always written at the end)");
+  }
+};
+
+// A policy loss on one minibatch, with named statistics averaged into the metrics
+// ("losses/<name>").
+struct PolicyLoss {
+  torch::Tensor loss;
+  std::vector<std::pair<std::string, torch::Tensor>> stats;
+};
+
+// ½ mean (V − R)², or with the clip: ½ mean max((V − R)², (V_old + clip(V − V_old, ±c) − R)²).
+torch::Tensor value_loss(const torch::Tensor& values, const torch::Tensor& old_values,
+                         const torch::Tensor& returns, const torch::Tensor& mask, bool clip,
+                         double clip_range);
+
+class OnPolicyAlgorithm : public Algorithm {
+ public:
+  void train(RunContext& ctx) override;
+  agents::Policy policy() const override { return policy_; }
+  // Where the learner's reward comes from; default: the env's own reward.
+  void set_reward_source(std::shared_ptr<RewardSource> source) { reward_source_ = source; }
+
+ protected:
+  // `name` labels metrics and errors; `base` must outlive this object (a subclass member).
+  OnPolicyAlgorithm(std::string name, const OnPolicyConfig& base) : name_(name), base_(base) {}
+
+  // The policy loss of a minibatch: ev is the current policy's evaluation of mb; mb carries
+  // log_probs (π_old), ref_log_probs (π_ref, when needs_reference()), advantages, returns.
+  virtual PolicyLoss policy_loss(const agents::EvaluateResult& ev,
+                                 const agents::TrajectoryBatch& mb,
+                                 const torch::Tensor& advantages) = 0;
+  // Whether log π_ref of every rollout step is needed (beyond a KL penalty in the reward).
+  virtual bool needs_reference() const { return false; }
+  // Called after each epoch with that epoch's mean statistics; true stops the update early.
+  virtual bool stop_after_epoch(const json& epoch_stats) const { return false; }
+
+ private:
+  json update(const agents::TrajectoryBatch& batch, int64_t iteration);
+
+  std::string name_;
+  const OnPolicyConfig& base_;
+  agents::Policy policy_;
+  agents::Policy reference_;
+  std::shared_ptr<RewardSource> reward_source_;
+  std::unique_ptr<FlatParameters> flat_;
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+};
+
+}  // namespace tandem::algorithms
