@@ -110,7 +110,13 @@ std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train
   if (env_steps >= next_eval_ || last) {
     // evaluation seeds live far from training's (seed, seed + 1, ... per env)
     eval = evaluate_policy(
-        policy, [this] { return make_env(); }, options_.eval_episodes,
+        policy,
+        [this] {
+          auto env = make_env();
+          env->set_evaluation(true);
+          return env;
+        },
+        options_.eval_episodes,
         options_.seed * 1000003ull + 1000000007ull);
     last_eval_ = eval;
     while (next_eval_ <= env_steps) next_eval_ += options_.eval_interval;

@@ -49,6 +49,10 @@ class Env {
 
   int64_t elapsed_steps() const { return elapsed_; }
 
+  // Evaluation mode: envs with held-out episode sources (text tasks' eval prompts) draw from
+  // them; control envs have nothing to switch.
+  virtual void set_evaluation(bool evaluation) {}
+
  protected:
   explicit Env(EnvSpec spec) : spec_(std::move(spec)) {}
 

