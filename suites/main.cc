@@ -1,4 +1,5 @@
-// tandem — the command line: list what is registered, train one run, evaluate a checkpoint.
+// tandem — the command line: list what is registered, train one run, evaluate a checkpoint, run a
+// suite (tasks × algorithms × seeds) and write its comparison report.
 #include <cstdio>
 #include <iostream>
 
@@ -7,7 +8,10 @@
 #include "algorithms/algorithm.h"
 #include "envs/error.h"
 #include "envs/registry.h"
+#include "suites/report.h"
+#include "suites/runner.h"
 #include "suites/single_run.h"
+#include "suites/suite.h"
 
 namespace {
 
@@ -21,7 +25,14 @@ int list_envs() {
                   "its actuators", "option");
       continue;
     }
-    auto env = reg->factory(json::object());
+    std::unique_ptr<tandem::envs::Env> env;
+    try {
+      env = reg->factory(json::object());
+    } catch (const tandem::Error& e) {
+      // an env whose data is missing is still listed, with the reason
+      std::printf("%-28s unavailable: %s\n", reg->id.c_str(), e.what());
+      continue;
+    }
     const auto& s = env->spec();
     std::printf("%-28s %-26s %-26s %lld\n", s.id.c_str(), s.observation_space.describe().c_str(),
                 s.action_space.describe().c_str(), static_cast<long long>(s.max_episode_steps));
@@ -56,7 +67,8 @@ int main(int argc, char** argv) {
 
   tandem::suites::RunRequest run;
   std::string xml;
-  auto* train = app.add_subcommand("train", "train one run and write results/runs/ENV__ALGO__SEED/");
+  auto* train =
+      app.add_subcommand("train", "train one run and write results/runs/ENV__ALGO__SEED/");
   train->add_option("--env", run.env_id, "env id (see `tandem list envs`)")->capture_default_str();
   train->add_option("--xml", xml, "train on any MuJoCo XML model (the mujoco/xml env)");
   train->add_option("--algo", run.algorithm, "algorithm (see `tandem list algorithms`)")
@@ -88,9 +100,50 @@ int main(int argc, char** argv) {
   bool stochastic = false;
   auto* ev = app.add_subcommand("eval", "evaluate a checkpoint (config.json must sit beside it)");
   ev->add_option("--checkpoint", eval.checkpoint, "path to a run's checkpoint.pt")->required();
-  ev->add_option("--episodes", eval.episodes, "episodes")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
+  ev->add_option("--episodes", eval.episodes, "episodes")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
   ev->add_option("--seed", eval.seed, "seed of the evaluation envs")->capture_default_str();
   ev->add_flag("--stochastic", stochastic, "sample actions instead of taking the mean");
+
+  std::string suite_path;
+  tandem::suites::RunnerOptions runner;
+  auto* run_suite = app.add_subcommand(
+      "run",
+      "run a suite: tasks × algorithms × seeds in parallel worker processes, then its report");
+  run_suite->add_option("suite", suite_path, "the suite's JSON file (see suites/suite.h)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run_suite->add_option("--jobs,-j", runner.jobs, "worker processes (default: one per core)")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  run_suite->add_flag("--resume", runner.resume,
+                      "skip finished runs (those with a `done` file), rerun unfinished ones");
+  run_suite->add_option("--only", runner.only,
+                        "run only runs whose TASK/ALGO/seed-K contains PATTERN (or matches it as "
+                        "a glob with * ? [)");
+  run_suite->add_option("--results", runner.results_dir, "results root: runs go to DIR/SUITE/")
+      ->capture_default_str();
+  bool no_report = false;
+  run_suite->add_flag("--no-report", no_report, "do not write the report at the end");
+
+  std::string report_dir;
+  std::vector<std::string> report_metrics;
+  tandem::suites::ReportOptions report;
+  auto* report_cmd =
+      app.add_subcommand("report", "write report.md and report.html for a suite's results folder");
+  report_cmd->add_option("dir", report_dir, "the suite's results folder, e.g. results/smoke")
+      ->required();
+  report_cmd->add_option("--metric", report_metrics,
+                         "metric key to report, repeatable (default: eval/return_mean)");
+  report_cmd
+      ->add_option("--baseline", report.baseline,
+                   "label the probability of improvement compares against")
+      ->capture_default_str();
+  report_cmd->add_option("--resamples", report.resamples, "bootstrap resamples of the tables")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
+  bool no_figures = false;
+  report_cmd->add_flag("--no-figures", no_figures, "tables only (no gnuplot)");
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -111,13 +164,40 @@ int main(int argc, char** argv) {
     if (*ev) {
       eval.deterministic = !stochastic;
       auto s = tandem::suites::eval_checkpoint(eval);
-      std::printf("evaluation return: %.1f ± %.1f (min %.1f, max %.1f) over %lld episodes, "
-                  "mean length %.0f\n",
-                  s.return_mean, s.return_std, s.return_min, s.return_max,
-                  static_cast<long long>(eval.episodes), s.length_mean);
+      std::printf(
+          "evaluation return: %.1f ± %.1f (min %.1f, max %.1f) over %lld episodes, "
+          "mean length %.0f\n",
+          s.return_mean, s.return_std, s.return_min, s.return_max,
+          static_cast<long long>(eval.episodes), s.length_mean);
+      return 0;
+    }
+    if (*run_suite) {
+      runner.report = !no_report;
+      const tandem::suites::Suite suite = tandem::suites::load_suite(suite_path);
+      const auto outcome = tandem::suites::run_suite(suite, runner);
+      if (outcome.interrupted) return 130;
+      return outcome.ok() ? 0 : 1;
+    }
+    if (*report_cmd) {
+      if (!report_metrics.empty()) {
+        report.metrics.clear();
+        for (const auto& key : report_metrics)
+          report.metrics.push_back(tandem::suites::metric_spec_for(key));
+      }
+      report.figures = !no_figures;
+      const auto outcome = tandem::suites::write_report(report_dir, report);
+      std::printf("report: %s (and %s): %lld finished runs, %lld unfinished\n",
+                  outcome.html_path.c_str(), outcome.markdown_path.c_str(),
+                  static_cast<long long>(outcome.runs_finished),
+                  static_cast<long long>(outcome.runs_unfinished));
+      for (const auto& note : outcome.notes) std::printf("  note: %s\n", note.c_str());
       return 0;
     }
   } catch (const tandem::Error& e) {
+    std::fprintf(stderr, "tandem: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    // filesystem errors (a read-only results folder, a full disk) name the path themselves
     std::fprintf(stderr, "tandem: error: %s\n", e.what());
     return 1;
   }

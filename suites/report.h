@@ -1,0 +1,83 @@
+// The comparison report of a suite's results folder, built only from the run folders
+// (<task>/<algorithm>/seed-<k>/ with config.json, metrics.jsonl and, once finished, done):
+// report.md, and report.html with the same content and its figures inlined (self-contained).
+//
+// For each metric of ReportOptions::metrics that some run logs (absent ones are skipped, so text
+// tasks' metrics can sit in the list before any run logs them):
+//   - a table tasks × algorithms of the final value (a run's last logged value of the metric):
+//     mean [95% CI] over seeds, the best mean of each row in bold;
+//   - per task, a table of algorithms: mean [95% CI], IQM, seeds finished;
+//   - when the metric is aggregated: an aggregate over tasks of scores normalized per task,
+//     (score - random) / (reference - random), where random is the mean of the metric at the
+//     evaluation at env step 0 over every run of the task (an untrained policy; every run logs
+//     that evaluation), and reference is the best final mean of any algorithm on the task. So 1
+//     is "as good as the best algorithm of this suite on this task": the aggregate ranks the
+//     suite's algorithms, it is not comparable across suites. Mean and IQM with stratified
+//     bootstrap CIs, and the probability of improvement of each algorithm over the baseline
+//     label (default "ppo", when present) with its CI (stats.h);
+//   - per task one figure, the metric against env steps and against wall-clock seconds: the mean
+//     over seeds with a 95% bootstrap band per algorithm, drawn by gnuplot (pngcairo, else png)
+//     in the Okabe–Ito colour-blind-safe palette. Seeds are put on a common x grid by linear
+//     interpolation, up to the shortest seed's last point, so every point averages all seeds.
+// Only finished runs enter tables and figures; unfinished ones are counted and listed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "envs/config.h"
+
+namespace tandem::suites {
+
+// A metric to report: data, so new tasks add metrics with a line, not with code.
+struct MetricSpec {
+  std::string key;    // the metrics.jsonl key, e.g. "eval/return_mean"
+  std::string title;  // for headings and axis labels, e.g. "evaluation return"
+  std::string unit;   // shown in axis labels when not empty
+  bool higher_is_better = true;
+  bool aggregate = true;  // normalized aggregate and probability of improvement
+  bool curves = true;     // sample-efficiency figures
+};
+
+// eval/return_mean first (the runner's progress lines show the first metric), then the text
+// tasks' metrics, which runs that do not log them simply lack.
+std::vector<MetricSpec> default_report_metrics();
+// A spec for a key given on the command line: the defaults' entry when listed there.
+MetricSpec metric_spec_for(const std::string& key);
+
+struct ReportOptions {
+  std::vector<MetricSpec> metrics = default_report_metrics();
+  std::string baseline = "ppo";    // P(X > baseline) for every other algorithm label
+  int64_t resamples = 50000;       // bootstrap resamples of the tables
+  int64_t curve_resamples = 2000;  // per point of the curves' bands
+  double confidence = 0.95;
+  uint64_t seed = 0;  // the bootstrap's random stream
+  bool figures = true;
+  std::string gnuplot = "gnuplot";  // program name or path
+};
+
+struct RunRecord {
+  std::string task, algorithm;  // folder names: the suite's labels
+  uint64_t seed = 0;
+  std::string dir;
+  bool finished = false;      // `done` exists
+  json config;                // config.json, or null
+  std::vector<json> metrics;  // metrics.jsonl lines
+};
+
+// Every run folder under suite_dir, sorted by task, algorithm, seed.
+std::vector<RunRecord> load_runs(const std::string& suite_dir);
+
+struct ReportOutcome {
+  std::string markdown_path;
+  std::string html_path;
+  int64_t runs_finished = 0;
+  int64_t runs_unfinished = 0;
+  std::vector<std::string> figures;  // PNG paths
+  std::vector<std::string> notes;    // what could not be drawn or computed, and why
+};
+
+ReportOutcome write_report(const std::string& suite_dir, const ReportOptions& options = {});
+
+}  // namespace tandem::suites

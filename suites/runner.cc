@@ -1,0 +1,453 @@
+#include "suites/runner.h"
+
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include "algorithms/metrics.h"
+#include "envs/error.h"
+#include "suites/process.h"
+
+namespace tandem::suites {
+namespace fs = std::filesystem;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+void on_stop_signal(int signal) { g_stop_signal = signal; }
+
+// Ctrl-C and SIGTERM stop the workers cleanly (their runs stay unfinished, to be resumed)
+// instead of killing the runner between a fork and its bookkeeping.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction sa = {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+    ::sigaction(SIGHUP, &sa, &old_hup_);
+  }
+  ~StopSignals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+    ::sigaction(SIGHUP, &old_hup_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ = {}, old_term_ = {}, old_hup_ = {};
+};
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string human_count(double x) {
+  char buf[32];
+  if (x >= 1e6) {
+    std::snprintf(buf, sizeof(buf), "%.2fM", x / 1e6);
+  } else if (x >= 1e3) {
+    std::snprintf(buf, sizeof(buf), "%.1fk", x / 1e3);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0f", x);
+  }
+  return buf;
+}
+
+std::string human_seconds(double s) {
+  char buf[32];
+  if (!std::isfinite(s) || s < 0) return "--";
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof(buf), "%dh%02dm", static_cast<int>(s / 3600),
+                  static_cast<int>(s / 60) % 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
+  }
+  return buf;
+}
+
+std::string value_text(const std::optional<double>& v) {
+  if (!v) return "?";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", *v);
+  return buf;
+}
+
+std::string bar(double fraction, int width) {
+  const int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * width);
+  return "[" + std::string(static_cast<size_t>(filled), '#') +
+         std::string(static_cast<size_t>(width - filled), '.') + "]";
+}
+
+std::string last_log_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
+  if (last.size() > 300) last = last.substr(0, 300) + "...";
+  return last;
+}
+
+// The first difference between what the suite asks and what a finished run did.
+std::string first_difference(const json& expected, const json& actual) {
+  const json patch = json::diff(actual, expected);
+  if (patch.empty()) return "";
+  const std::string path = patch[0].value("path", std::string("/"));
+  const json::json_pointer pointer(path);
+  const std::string was = actual.contains(pointer) ? actual[pointer].dump() : "(absent)";
+  const std::string now = expected.contains(pointer) ? expected[pointer].dump() : "(absent)";
+  return path.substr(1) + " is " + was + " in its config.json but " + now + " in the suite";
+}
+
+struct Worker {
+  const SuiteRun* run = nullptr;
+  std::string dir;
+  pid_t pid = -1;
+  double started = 0;
+  int64_t steps_done = 0;
+  std::optional<double> value;  // the first report metric at the last evaluation
+  uintmax_t metrics_size = static_cast<uintmax_t>(-1);
+};
+
+// Reads the worker's progress from its metrics file, when the file has grown.
+void poll_progress(Worker& w, const std::string& metric) {
+  std::error_code ec;
+  const std::string path = w.dir + "/metrics.jsonl";
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec || size == w.metrics_size) return;
+  w.metrics_size = size;
+  try {
+    const std::vector<json> lines = algorithms::read_metrics(path);
+    if (lines.empty()) return;
+    const json& last = lines.back();
+    if (last.contains("env_steps") && last["env_steps"].is_number())
+      w.steps_done = last["env_steps"].get<int64_t>();
+    if (last.contains(metric) && last[metric].is_number()) w.value = last[metric].get<double>();
+  } catch (const Error&) {
+    // a line being written: the next poll reads it whole
+  }
+}
+
+int terminal_columns() {
+  struct winsize ws = {};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
+  return 100;
+}
+
+std::string fit(std::string line, size_t columns) {
+  if (line.size() >= columns) line = line.substr(0, columns - 1);
+  return line;
+}
+
+}  // namespace
+
+RunStart prepare_run_folder(const std::string& run_dir) {
+  fs::create_directories(run_dir);
+  // the interrupted attempt's files (metrics, checkpoint, temporaries of a killed write) go, so
+  // the new attempt is exactly a fresh run
+  for (const auto& entry : fs::directory_iterator(run_dir))
+    if (entry.is_regular_file() || entry.is_symlink()) fs::remove(entry.path());
+  return RunStart::kFresh;
+}
+
+RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
+  RunnerOutcome outcome;
+  outcome.suite_dir = (fs::path(options.results_dir) / suite.name).string();
+  const std::vector<SuiteRun> all = suite.runs();
+  std::vector<const SuiteRun*> selected;
+  for (const auto& run : all)
+    if (options.only.empty() || matches_pattern(run.key(), options.only)) selected.push_back(&run);
+  if (selected.empty()) {
+    throw Error("--only '" + options.only + "' selects none of the " + std::to_string(all.size()) +
+                " runs of suite '" + suite.name + "' (run keys look like '" + all.front().key() +
+                "'; a pattern is a substring, or a glob with * ? [)");
+  }
+  outcome.selected = static_cast<int64_t>(selected.size());
+  auto dir_of = [&](const SuiteRun& run) { return outcome.suite_dir + "/" + run.key(); };
+
+  // finished runs: never recomputed, never silently mixed with another experiment
+  std::vector<const SuiteRun*> pending;
+  std::vector<std::string> finished_before;
+  for (const SuiteRun* run : selected) {
+    const std::string dir = dir_of(*run);
+    if (!fs::exists(dir + "/done")) {
+      pending.push_back(run);
+      continue;
+    }
+    finished_before.push_back(dir);
+    if (!options.resume) continue;
+    json config;
+    try {
+      config = read_json_file(dir + "/config.json");
+    } catch (const Error& e) {
+      throw Error(dir + " is marked done but its config.json cannot be read (" + e.what() +
+                  "): remove that run folder to recompute it");
+    }
+    const std::string diff =
+        first_difference(suite.expected_run_config(*run), comparable_run_config(config));
+    if (!diff.empty()) {
+      throw Error(dir + " was finished with another configuration: " + diff +
+                  ". Give the changed suite another \"name\", or remove that run folder to "
+                  "recompute it");
+    }
+  }
+  if (!options.resume && !finished_before.empty()) {
+    throw Error(outcome.suite_dir + " already holds " + std::to_string(finished_before.size()) +
+                " finished run" + (finished_before.size() == 1 ? "" : "s") + " of suite '" +
+                suite.name + "' (e.g. " + finished_before.front() +
+                "): pass --resume to keep them and run the rest, or remove the folder to start "
+                "over");
+  }
+  outcome.skipped = static_cast<int64_t>(finished_before.size());
+
+  fs::create_directories(outcome.suite_dir);
+  write_file_atomic(outcome.suite_dir + "/suite.json", suite.resolved().dump(2) + "\n");
+
+  const std::string binary =
+      options.worker_binary.empty() ? self_executable() : options.worker_binary;
+  int64_t jobs = options.jobs;
+  if (jobs <= 0) {
+    jobs = std::max<int64_t>(
+        1, static_cast<int64_t>(std::thread::hardware_concurrency()) / suite.threads);
+  }
+  jobs = std::max<int64_t>(1, std::min<int64_t>(jobs, static_cast<int64_t>(pending.size())));
+
+  RunnerOptions::Display display = options.display;
+  if (display == RunnerOptions::Display::kAuto) {
+    const char* term = std::getenv("TERM");
+    const bool tty = ::isatty(STDOUT_FILENO) && !(term && std::string(term) == "dumb");
+    display = tty ? RunnerOptions::Display::kLive : RunnerOptions::Display::kLines;
+  }
+  const bool live = display == RunnerOptions::Display::kLive;
+  const bool quiet = display == RunnerOptions::Display::kQuiet;
+  const std::string metric = options.report_options.metrics.empty()
+                                 ? std::string("eval/return_mean")
+                                 : options.report_options.metrics.front().key;
+
+  if (!quiet) {
+    std::printf("suite %s: %lld runs (%lld finished earlier), %lld worker%s, results in %s\n",
+                suite.name.c_str(), static_cast<long long>(selected.size()),
+                static_cast<long long>(outcome.skipped), static_cast<long long>(jobs),
+                jobs == 1 ? "" : "s", outcome.suite_dir.c_str());
+    std::fflush(stdout);
+  }
+
+  StopSignals stop_signals;
+  std::deque<const SuiteRun*> queue(pending.begin(), pending.end());
+  std::vector<Worker> running;
+  int64_t total_steps = 0, steps_of_ended = 0, ended = 0;
+  for (const SuiteRun* run : pending) total_steps += run->task->steps;
+  const double start = now_seconds();
+  size_t key_width = 0;
+  for (const SuiteRun* run : pending) key_width = std::max(key_width, run->key().size());
+  key_width = std::min<size_t>(key_width, 48);
+  size_t live_lines = 0;  // lines of the live block currently on screen
+  double last_draw = -1;
+
+  auto eta_text = [&](int64_t steps_now) {
+    const double elapsed = now_seconds() - start;
+    if (steps_now <= 0) return std::string("--");
+    return human_seconds(elapsed * static_cast<double>(total_steps - steps_now) /
+                         static_cast<double>(steps_now));
+  };
+  auto steps_now = [&] {
+    int64_t s = steps_of_ended;
+    for (const auto& w : running) s += std::min(w.steps_done, w.run->task->steps);
+    return s;
+  };
+  auto clear_live = [&] {
+    if (!live || live_lines == 0) return;
+    std::printf("\r\x1b[%zuA\x1b[J", live_lines);
+    live_lines = 0;
+  };
+  auto draw_live = [&] {
+    if (!live) return;
+    const size_t columns = static_cast<size_t>(terminal_columns());
+    clear_live();
+    for (const auto& w : running) {
+      char line[512];
+      // the metric's last name ("return_mean"): the line has to fit a terminal
+      const std::string value =
+          w.value ? metric.substr(metric.rfind('/') + 1) + " " + value_text(w.value) : "";
+      std::snprintf(line, sizeof(line), "  %-*s %s %6s/%-6s %5s  %s", static_cast<int>(key_width),
+                    w.run->key().c_str(),
+                    bar(static_cast<double>(w.steps_done) / w.run->task->steps, 16).c_str(),
+                    human_count(static_cast<double>(w.steps_done)).c_str(),
+                    human_count(static_cast<double>(w.run->task->steps)).c_str(),
+                    human_seconds(now_seconds() - w.started).c_str(), value.c_str());
+      std::printf("%s\n", fit(line, columns).c_str());
+      ++live_lines;
+    }
+    const int64_t s = steps_now();
+    char line[512];
+    std::snprintf(line, sizeof(line),
+                  "overall %s %lld/%lld runs  %s/%s steps  %s%s elapsed  ETA %s",
+                  bar(total_steps ? static_cast<double>(s) / total_steps : 1.0, 30).c_str(),
+                  static_cast<long long>(ended), static_cast<long long>(pending.size()),
+                  human_count(static_cast<double>(s)).c_str(),
+                  human_count(static_cast<double>(total_steps)).c_str(),
+                  outcome.failed ? (std::to_string(outcome.failed) + " failed  ").c_str() : "",
+                  human_seconds(now_seconds() - start).c_str(), eta_text(s).c_str());
+    std::printf("%s\n", fit(line, columns).c_str());
+    ++live_lines;
+    std::fflush(stdout);
+    last_draw = now_seconds();
+  };
+  auto event = [&](const std::string& text) {
+    if (quiet) return;
+    clear_live();
+    std::printf("%s\n", text.c_str());
+    std::fflush(stdout);
+  };
+
+  auto launch = [&](const SuiteRun* run) {
+    Worker w;
+    w.run = run;
+    w.dir = dir_of(*run);
+    w.started = now_seconds();
+    prepare_run_folder(w.dir);
+    const json request = {{"algorithm", run->algorithm->config},
+                          {"policy", run->algorithm->policy},
+                          {"env", run->task->options}};
+    write_file_atomic(w.dir + "/request.json", request.dump(2) + "\n");
+    const std::vector<std::string> argv = {binary,
+                                           "train",
+                                           "--env",
+                                           run->task->env_id,
+                                           "--algo",
+                                           run->algorithm->name,
+                                           "--seed",
+                                           std::to_string(run->seed),
+                                           "--steps",
+                                           std::to_string(run->task->steps),
+                                           "--eval-interval",
+                                           std::to_string(run->task->eval_interval),
+                                           "--eval-episodes",
+                                           std::to_string(run->task->eval_episodes),
+                                           "--threads",
+                                           std::to_string(suite.threads),
+                                           "--config",
+                                           w.dir + "/request.json",
+                                           "--out",
+                                           w.dir,
+                                           "--quiet"};
+    const std::string log = w.dir + "/log.txt";
+    std::ofstream(log) << "# tandem run " << suite.name << ": " << run->key() << "\n# "
+                       << shell_quote(argv) << "\n";
+    w.pid = spawn_process(argv, {log, /*die_with_parent=*/true});
+    running.push_back(w);
+  };
+
+  while (!queue.empty() || !running.empty()) {
+    if (g_stop_signal) {
+      // the workers got the terminal's SIGINT too; SIGTERM reaches them in every other case
+      for (const auto& w : running) ::kill(w.pid, SIGTERM);
+      for (const auto& w : running) {
+        ExitStatus ignored;
+        wait_process(w.pid, /*block=*/true, &ignored);
+      }
+      event("interrupted (" + std::string(::strsignal(g_stop_signal)) + "): " +
+            std::to_string(running.size() + queue.size()) + " runs unfinished; `tandem run " +
+            (suite.source_file.empty() ? suite.name + ".json" : suite.source_file) +
+            " --resume` runs them and keeps the finished ones");
+      running.clear();
+      outcome.interrupted = true;
+      break;
+    }
+    while (static_cast<int64_t>(running.size()) < jobs && !queue.empty()) {
+      const SuiteRun* run = queue.front();
+      queue.pop_front();
+      try {
+        launch(run);
+      } catch (const Error& e) {
+        ++ended;
+        ++outcome.failed;
+        outcome.failures.push_back(run->key() + ": could not start: " + e.what());
+        event("FAILED " + run->key() + ": could not start: " + e.what());
+      }
+    }
+    for (size_t i = 0; i < running.size();) {
+      Worker& w = running[i];
+      ExitStatus status;
+      if (!wait_process(w.pid, /*block=*/false, &status)) {
+        poll_progress(w, metric);
+        ++i;
+        continue;
+      }
+      poll_progress(w, metric);
+      // off the running list first, so the ETA below does not count its steps twice
+      const Worker ended_worker = w;
+      running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+      ++ended;
+      steps_of_ended += ended_worker.run->task->steps;
+      const std::string log = ended_worker.dir + "/log.txt";
+      const double seconds = now_seconds() - ended_worker.started;
+      char head[64];
+      std::snprintf(head, sizeof(head), "[%*lld/%lld] ",
+                    static_cast<int>(std::to_string(pending.size()).size()),
+                    static_cast<long long>(ended), static_cast<long long>(pending.size()));
+      if (status.ok() && fs::exists(ended_worker.dir + "/done")) {
+        ++outcome.finished;
+        char text[512];
+        std::snprintf(text, sizeof(text), "%sdone    %-*s %6.1f s  %s %s  | ETA %s", head,
+                      static_cast<int>(key_width), ended_worker.run->key().c_str(), seconds,
+                      metric.c_str(), value_text(ended_worker.value).c_str(),
+                      queue.empty() && running.empty() ? "0m00s" : eta_text(steps_now()).c_str());
+        event(text);
+      } else {
+        ++outcome.failed;
+        const std::string why = status.ok() ? "exited without writing done" : status.describe();
+        const std::string last = last_log_line(log);
+        outcome.failures.push_back(ended_worker.run->key() + ": " + why +
+                                   (last.empty() ? "" : ": " + last) + " (log: " + log + ")");
+        event(std::string(head) + "FAILED  " + ended_worker.run->key() + ": " + why +
+              (last.empty() ? "" : ": " + last) + " — log: " + log);
+      }
+    }
+    if (live && now_seconds() - last_draw >= 0.25) draw_live();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  clear_live();
+
+  if (!quiet) {
+    std::printf("suite %s: %lld finished now, %lld finished earlier, %lld failed%s, %.1f s\n",
+                suite.name.c_str(), static_cast<long long>(outcome.finished),
+                static_cast<long long>(outcome.skipped), static_cast<long long>(outcome.failed),
+                outcome.interrupted ? ", interrupted" : "", now_seconds() - start);
+    for (const auto& f : outcome.failures) std::printf("  failed: %s\n", f.c_str());
+    std::fflush(stdout);
+  }
+  if (options.report && !outcome.interrupted) {
+    try {
+      ReportOutcome report = write_report(outcome.suite_dir, options.report_options);
+      outcome.report_markdown = report.markdown_path;
+      outcome.report_html = report.html_path;
+      if (!quiet) {
+        std::printf("report: %s (and %s)\n", report.html_path.c_str(),
+                    report.markdown_path.c_str());
+        for (const auto& note : report.notes) std::printf("  note: %s\n", note.c_str());
+      }
+    } catch (const std::exception& e) {
+      outcome.report_error = e.what();
+      if (!quiet) std::printf("report failed: %s\n", e.what());
+    }
+    std::fflush(stdout);
+  }
+  return outcome;
+}
+
+}  // namespace tandem::suites

@@ -1,0 +1,63 @@
+// `tandem run SUITE.json`: every run of a suite in parallel worker processes, then the report.
+//
+// Each run is one `tandem train ... --out RUN_DIR --quiet` process, started by fork + exec of
+// this very executable, its stdout and stderr in RUN_DIR/log.txt (which opens with the command,
+// so a failed run can be repeated by hand). Processes rather than threads or fork-only workers:
+//   - a crash, an abort or an out-of-memory kill takes down one run, not the suite;
+//   - LibTorch's thread pools are not fork-safe once started (and validating the suite starts
+//     them), while exec gives every run a fresh process;
+//   - a run is exactly what `tandem train` does, so suites and single runs cannot drift apart,
+//     and per-run stdout/stderr redirection comes for free.
+// The cost is the executable's start-up per run (well under a second).
+//
+// Progress is read from each running worker's metrics.jsonl (one line per evaluation). On a
+// terminal: a live line per worker and an overall bar with an ETA, redrawn in place; otherwise a
+// line per finished or failed run. Workers stay in the runner's process group and get SIGTERM if
+// the runner dies, so Ctrl-C or killing the group stops everything.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "suites/report.h"
+#include "suites/suite.h"
+
+namespace tandem::suites {
+
+struct RunnerOptions {
+  int64_t jobs = 0;     // worker processes; 0: one per core (divided by the suite's threads)
+  bool resume = false;  // skip finished runs (those with `done`); else refuse to mix
+  std::string only;     // run only keys matching this substring or glob
+  std::string results_dir = "results";
+  std::string worker_binary;  // the `tandem` executable; "": this process's own
+  bool report = true;         // write the report at the end
+  ReportOptions report_options;
+  enum class Display { kAuto, kLive, kLines, kQuiet };
+  Display display = Display::kAuto;  // kAuto: live on a terminal, lines otherwise
+};
+
+struct RunnerOutcome {
+  std::string suite_dir;
+  int64_t selected = 0;  // runs the suite (and --only) asked for
+  int64_t skipped = 0;   // already finished (--resume)
+  int64_t finished = 0;  // finished now
+  int64_t failed = 0;
+  std::vector<std::string> failures;  // "<key>: <why> (log: <path>)"
+  bool interrupted = false;           // SIGINT/SIGTERM: workers stopped, rerun with --resume
+  std::string report_markdown, report_html, report_error;
+  bool ok() const { return failed == 0 && !interrupted && report_error.empty(); }
+};
+
+// Throws tandem::Error before starting anything when the results folder already holds finished
+// runs of the selection and resume is off, when --only selects nothing, or when a finished run's
+// config.json disagrees with the suite (resume would mix two experiments).
+RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options);
+
+// How an unfinished run starts. Today: from scratch, after removing the interrupted attempt's
+// files. Mid-run resume belongs here: a run folder with checkpoint.pt and no done would return
+// kContinue and the worker would be started with `tandem train --resume-from RUN_DIR`.
+enum class RunStart { kFresh };
+RunStart prepare_run_folder(const std::string& run_dir);
+
+}  // namespace tandem::suites

@@ -1,0 +1,93 @@
+// Statistics for comparing algorithms over few seeds, after rliable (Agarwal et al. 2021,
+// "Deep Reinforcement Learning at the Edge of the Statistical Precipice", NeurIPS):
+// interquartile mean, stratified bootstrap confidence intervals, probability of improvement and
+// per-task normalization. Plain C++ over std::vector, no torch: reports must not need a model.
+//
+// Scores come as TaskScores: one vector of per-run scores (one per seed) per task. Tasks may hold
+// different numbers of runs (a failed or unfinished seed is simply missing), but none is empty.
+//
+// What is implemented, exactly:
+//   - interquartile_mean(x): the mean of the middle 50% of the empirical distribution. With x
+//     sorted and g = n/4, observation i (1-based) has weight |[i-1, i] ∩ [g, n-g]|, the weights
+//     sum to n/2. For n divisible by 4 this is scipy.stats.trim_mean(x, 0.25), which rliable's
+//     aggregate_iqm calls; otherwise scipy drops floor(n/4) whole observations from each end
+//     (so for n = 3 it is the plain mean), while this weights the boundary observations by
+//     their fractional share (n = 3: weights 1/4, 1, 1/4). trim_mean() below is scipy's exactly.
+//   - aggregate_mean: the mean over tasks of the per-task mean (rliable's aggregate_mean).
+//   - aggregate_iqm: the IQM of all runs of all tasks pooled (rliable's aggregate_iqm), so a
+//     task with more finished seeds weighs more.
+//   - probability_of_improvement(x, y) for one task: P(X > Y) + ½ P(X = Y) over all pairs of a
+//     run of x and a run of y (the Mann–Whitney U statistic over n_x·n_y); over tasks, the mean
+//     of the per-task values (rliable's probability_of_improvement).
+//   - stratified_bootstrap: each resample draws, independently within each task, as many runs
+//     as the task has, with replacement; the statistic is computed on every resample and the
+//     interval is the percentile interval (the (1-c)/2 and (1+c)/2 quantiles of the resampled
+//     statistics, numpy's default linear interpolation). For two algorithms, the runs of each
+//     are resampled independently (rliable's StratifiedIndependentBootstrap). The random
+//     stream is std::mt19937_64 seeded from options.seed with an unbiased bounded draw, so the
+//     same scores and seed give the same interval on every platform.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace tandem::suites {
+
+using TaskScores = std::vector<std::vector<double>>;  // [task][run]
+
+struct Interval {
+  double estimate = 0;  // the statistic on the scores themselves
+  double low = 0;       // percentile interval of the bootstrap distribution
+  double high = 0;
+};
+
+struct BootstrapOptions {
+  int64_t resamples = 50000;
+  double confidence = 0.95;
+  uint64_t seed = 0;
+};
+
+double mean(const std::vector<double>& x);
+// The q-quantile (q in [0, 1]) with linear interpolation between order statistics, as numpy's
+// default: position q·(n-1) of the sorted values.
+double quantile(std::vector<double> x, double q);
+// Mean of the middle 50%, boundary observations weighted by their fractional share (see above).
+double interquartile_mean(std::vector<double> x);
+// scipy.stats.trim_mean: drops floor(proportion·n) observations from each end, averages the rest.
+double trim_mean(std::vector<double> x, double proportion);
+
+// P(X > Y) + ½ P(X = Y) for one task, over every pair of a run of x and a run of y.
+double probability_of_improvement(const std::vector<double>& x, const std::vector<double>& y);
+
+double aggregate_mean(const TaskScores& scores);
+double aggregate_iqm(const TaskScores& scores);
+// Mean over tasks of the per-task probability of improvement; x and y list the same tasks.
+double aggregate_probability_of_improvement(const TaskScores& x, const TaskScores& y);
+
+using Statistic = std::function<double(const TaskScores&)>;
+using PairStatistic = std::function<double(const TaskScores&, const TaskScores&)>;
+
+Interval stratified_bootstrap(const TaskScores& scores, const Statistic& statistic,
+                              const BootstrapOptions& options = {});
+// Resamples the runs of x and of y independently within each task.
+Interval stratified_bootstrap_pair(const TaskScores& x, const TaskScores& y,
+                                   const PairStatistic& statistic,
+                                   const BootstrapOptions& options = {});
+
+// Convenience for one task (one sample of seeds).
+Interval mean_ci(const std::vector<double>& x, const BootstrapOptions& options = {});
+Interval iqm_ci(const std::vector<double>& x, const BootstrapOptions& options = {});
+Interval aggregate_mean_ci(const TaskScores& scores, const BootstrapOptions& options = {});
+Interval aggregate_iqm_ci(const TaskScores& scores, const BootstrapOptions& options = {});
+Interval probability_of_improvement_ci(const TaskScores& x, const TaskScores& y,
+                                       const BootstrapOptions& options = {});
+
+// (score - random) / (reference - random): random scores 0, reference scores 1. Works for
+// metrics where lower is better too, when `reference` is the best (lowest) value.
+double normalize(double score, double random, double reference);
+// Normalizes task t's scores with random[t] and reference[t].
+TaskScores normalize_scores(const TaskScores& scores, const std::vector<double>& random,
+                            const std::vector<double>& reference);
+
+}  // namespace tandem::suites

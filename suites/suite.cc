@@ -1,0 +1,414 @@
+#include "suites/suite.h"
+
+#include <fnmatch.h>
+
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "agents/policy_factory.h"
+#include "algorithms/algorithm.h"
+#include "envs/error.h"
+#include "envs/registry.h"
+
+namespace tandem::suites {
+namespace {
+
+const std::vector<std::string> kTopFields = {"name",  "tasks", "algorithms", "seeds",
+                                             "steps", "eval",  "threads",    "sweep"};
+constexpr int64_t kMaxSteps = int64_t{1} << 50;
+
+// ConfigReader reads numbers, strings and objects; the fields that hold arrays of objects or
+// either a number or an object are read here, so the unknown-field check covers both kinds and
+// lists them all, in ConfigReader's words.
+void reject_unknown(const json& j, const std::string& where,
+                    const std::vector<std::string>& valid) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool known = false;
+    for (const auto& v : valid) known = known || v == it.key();
+    if (known) continue;
+    std::string list;
+    for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
+    throw Error(where + ": unknown field '" + it.key() + "' (valid fields: " + list + ")");
+  }
+}
+
+[[noreturn]] void fail(const std::string& where, const std::string& field,
+                       const std::string& problem) {
+  throw Error(where + ": field '" + field + "' " + problem);
+}
+
+// Labels become folder names and parts of --only patterns.
+bool valid_label_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+         c == '=' || c == '+';
+}
+
+void check_label(const std::string& label, const std::string& where, const std::string& field) {
+  bool ok = !label.empty() && label != "." && label != "..";
+  for (char c : label) ok = ok && valid_label_char(c);
+  if (!ok) {
+    fail(where, field,
+         "= '" + label + "' cannot name a folder: use letters, digits and . _ - = + only");
+  }
+}
+
+std::string slash_to_underscore(std::string s) {
+  for (char& c : s)
+    if (c == '/') c = '_';
+  return s;
+}
+
+// A swept value as it appears in a label: 0.001, true, relu, 64-64 for [64, 64].
+std::string value_text(const json& v, const std::string& where) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number() || v.is_boolean()) return v.dump();
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& e : v) out += (out.empty() ? "" : "-") + value_text(e, where);
+    return out;
+  }
+  fail(where, "values", "must hold numbers, strings, booleans or arrays of them, got " + v.dump());
+}
+
+void set_path(json& target, const std::string& path, const json& value) {
+  json* node = &target;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? dot : dot - start);
+    if (!node->is_object()) *node = json::object();
+    node = &(*node)[part];
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  *node = value;
+}
+
+struct StepsSpec {
+  bool by_kind = false;
+  int64_t all = 1000000;
+  std::map<std::string, int64_t> kinds;
+};
+
+StepsSpec read_steps(const json& j, const std::string& where) {
+  StepsSpec spec;
+  if (!j.contains("steps")) return spec;
+  const json& s = j["steps"];
+  if (s.is_object()) {
+    spec.by_kind = true;
+    ConfigReader r(s, where + ": steps");
+    for (auto it = s.begin(); it != s.end(); ++it)
+      spec.kinds[it.key()] = r.integer(it.key(), 1, 1, kMaxSteps);
+    if (spec.kinds.empty()) fail(where, "steps", "is an empty object: give {\"default\": N}");
+    return spec;
+  }
+  ConfigReader r(j, where);
+  spec.all = r.integer("steps", spec.all, 1, kMaxSteps);  // also rejects non-integers
+  return spec;
+}
+
+std::vector<uint64_t> read_seeds(const json& j, const std::string& where) {
+  if (!j.contains("seeds")) return {1, 2, 3, 4, 5};
+  const json& s = j["seeds"];
+  std::vector<uint64_t> seeds;
+  if (s.is_number_integer()) {
+    ConfigReader r(j, where);
+    const int64_t n = r.integer("seeds", 5, 1, 100000);
+    for (int64_t k = 1; k <= n; ++k) seeds.push_back(static_cast<uint64_t>(k));
+    return seeds;
+  }
+  if (!s.is_array() || s.empty())
+    fail(where, "seeds", "must be a count (5) or a non-empty list of seeds ([1, 2, 3])");
+  std::set<uint64_t> seen;
+  for (const auto& e : s) {
+    if (!e.is_number_integer() || e.get<int64_t>() < 0)
+      fail(where, "seeds", "must list non-negative integers, got " + e.dump());
+    const uint64_t seed = e.get<uint64_t>();
+    if (!seen.insert(seed).second)
+      fail(where, "seeds", "lists seed " + std::to_string(seed) + " twice");
+    seeds.push_back(seed);
+  }
+  return seeds;
+}
+
+const json& array_field(const json& j, const std::string& key, const std::string& where,
+                        const std::string& example) {
+  if (!j.contains(key)) fail(where, key, "is required, e.g. \"" + key + "\": " + example);
+  const json& a = j[key];
+  if (!a.is_array() || a.empty())
+    fail(where, key, "must be a non-empty list, e.g. \"" + key + "\": " + example);
+  return a;
+}
+
+}  // namespace
+
+std::string SuiteRun::key() const {
+  return task->label + "/" + algorithm->label + "/seed-" + std::to_string(seed);
+}
+
+Suite load_suite(const std::string& path) {
+  const json j = read_json_file(path);
+  Suite suite = suite_from_json(j, path, std::filesystem::path(path).stem().string());
+  suite.source_file = path;
+  return suite;
+}
+
+Suite suite_from_json(const json& j, const std::string& where, const std::string& default_name) {
+  if (!j.is_object())
+    throw Error(where + ": a suite is a JSON object, got " + std::string(j.type_name()));
+  reject_unknown(j, where, kTopFields);
+  Suite suite;
+  ConfigReader top(j, where);
+  suite.name = top.text("name", default_name);
+  check_label(suite.name, where, "name");
+  suite.threads = top.integer("threads", 1, 1, 256);
+  const json eval = top.object("eval");
+  ConfigReader eval_reader(eval, where + ": eval");
+  const int64_t eval_interval = eval_reader.integer("interval", 20000, 1, kMaxSteps);
+  const int64_t eval_episodes = eval_reader.integer("episodes", 10, 1, 1000000);
+  eval_reader.finish();
+  const StepsSpec steps = read_steps(j, where);
+  suite.seeds = read_seeds(j, where);
+
+  // tasks
+  const json& tasks = array_field(j, "tasks", where, "[{\"env\": \"Hopper-v5\"}]");
+  std::set<std::string> kinds_used;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const std::string at = where + ": tasks[" + std::to_string(i) + "]";
+    ConfigReader r(tasks[i], at);
+    SuiteTask task;
+    if (!r.has("env")) fail(at, "env", "is required: a registered env id (`tandem list envs`)");
+    task.env_id = r.text("env", "");
+    bool registered = false;
+    std::string ids;
+    for (const auto* reg : envs::registered_envs()) {
+      registered = registered || reg->id == task.env_id;
+      ids += (ids.empty() ? "" : ", ") + reg->id;
+    }
+    if (!registered) {
+      fail(at, "env",
+           "= '" + task.env_id + "' is not a registered env (registered: " + ids +
+               "; see `tandem list envs`)");
+    }
+    task.options = r.object("options");
+    task.label = r.text("label", slash_to_underscore(task.env_id));
+    check_label(task.label, at, "label");
+    // the report keeps its figures beside the task folders
+    if (task.label == "figures") fail(at, "label", "= 'figures' is reserved for the report");
+    task.kind = r.text("kind", "default");
+    kinds_used.insert(task.kind);
+    if (r.has("steps")) {
+      task.steps = r.integer("steps", 1, 1, kMaxSteps);
+    } else if (!steps.by_kind) {
+      task.steps = steps.all;
+    } else {
+      auto it = steps.kinds.find(task.kind);
+      if (it == steps.kinds.end()) it = steps.kinds.find("default");
+      if (it == steps.kinds.end()) {
+        fail(at, "kind",
+             "= '" + task.kind + "' has no entry in the suite's \"steps\" and there " +
+                 "is no \"default\": add \"" + task.kind +
+                 "\": N to \"steps\" or give this task its own \"steps\"");
+      }
+      task.steps = it->second;
+    }
+    const json task_eval = r.object("eval");
+    ConfigReader er(task_eval, at + ": eval");
+    task.eval_interval = er.integer("interval", eval_interval, 1, kMaxSteps);
+    task.eval_episodes = er.integer("episodes", eval_episodes, 1, 1000000);
+    er.finish();
+    r.finish();
+    for (const auto& other : suite.tasks) {
+      if (other.label == task.label) {
+        fail(at, "label",
+             "= '" + task.label + "' is used by two tasks: give each a distinct " +
+                 "\"label\" (it names the results folder)");
+      }
+    }
+    suite.tasks.push_back(std::move(task));
+  }
+  // a kind nobody uses is most likely a misspelt one
+  for (const auto& [kind, n] : steps.kinds) {
+    if (kind == "default" || kinds_used.count(kind)) continue;
+    std::string list;
+    for (const auto& k : kinds_used) list += (list.empty() ? "" : ", ") + k;
+    fail(where + ": steps", kind,
+         "names no task kind (kinds in use: " + (list.empty() ? "none" : list) +
+             "); set a task's \"kind\" to it or remove it");
+  }
+
+  // algorithms
+  const json& algos = array_field(j, "algorithms", where, "[{\"name\": \"ppo\"}]");
+  for (size_t i = 0; i < algos.size(); ++i) {
+    const std::string at = where + ": algorithms[" + std::to_string(i) + "]";
+    ConfigReader r(algos[i], at);
+    SuiteAlgorithm algo;
+    if (!r.has("name"))
+      fail(at, "name", "is required: a registered algorithm (`tandem list algorithms`)");
+    algo.name = r.text("name", "");
+    bool registered = false;
+    std::string names;
+    for (const auto* reg : algorithms::registered_algorithms()) {
+      registered = registered || reg->name == algo.name;
+      names += (names.empty() ? "" : ", ") + reg->name;
+    }
+    if (!registered) {
+      fail(at, "name",
+           "= '" + algo.name + "' is not a registered algorithm (registered: " + names +
+               "; see `tandem list algorithms`)");
+    }
+    algo.label = r.text("label", algo.name);
+    check_label(algo.label, at, "label");
+    algo.config = r.object("config");
+    algo.policy = r.object("policy");
+    r.finish();
+    for (const auto& other : suite.algorithms) {
+      if (other.label == algo.label) {
+        fail(at, "label",
+             "= '" + algo.label + "' is used twice: the same algorithm may " +
+                 "appear more than once, under distinct \"label\"s");
+      }
+    }
+    suite.algorithms.push_back(std::move(algo));
+  }
+
+  // sweep: extra labels right after the swept one
+  if (j.contains("sweep")) {
+    const std::string at = where + ": sweep";
+    const json& s = j["sweep"];
+    if (!s.is_object())
+      fail(where, "sweep", "must be an object {\"field\": ..., \"values\": [...]}");
+    reject_unknown(s, at, {"algorithm", "field", "values", "short"});
+    suite.sweep = s;
+    ConfigReader r(s, at);
+    std::string label = r.text("algorithm", "");
+    if (label.empty()) {
+      if (suite.algorithms.size() != 1)
+        fail(at, "algorithm",
+             "is required when the suite has several algorithms: the label to sweep");
+      label = suite.algorithms[0].label;
+    }
+    if (!r.has("field")) fail(at, "field", "is required: \"config.NAME\" or \"policy.NAME\"");
+    const std::string field = r.text("field", "");
+    const bool in_config = field.rfind("config.", 0) == 0,
+               in_policy = field.rfind("policy.", 0) == 0;
+    if ((!in_config && !in_policy) || field.size() <= 7 || field.back() == '.' ||
+        field.find("..") != std::string::npos)
+      fail(at, "field", "= '" + field + "' must be \"config.NAME\" or \"policy.NAME\"");
+    const std::string path = field.substr(7);
+    const std::string short_name = r.text("short", path.substr(path.rfind('.') + 1));
+    check_label(short_name, at, "short");
+    const json& values = array_field(s, "values", at, "[0.001, 0.0003]");
+    size_t base = suite.algorithms.size();
+    for (size_t k = 0; k < suite.algorithms.size(); ++k)
+      if (suite.algorithms[k].label == label) base = k;
+    if (base == suite.algorithms.size())
+      fail(at, "algorithm", "= '" + label + "' is not the label of any algorithm of the suite");
+    std::vector<SuiteAlgorithm> expanded;
+    for (const auto& v : values) {
+      SuiteAlgorithm algo = suite.algorithms[base];
+      algo.sweep_value = value_text(v, at);
+      algo.label = label + "_" + short_name + "=" + algo.sweep_value;
+      for (char& c : algo.label)
+        if (!valid_label_char(c)) c = '_';
+      set_path(in_config ? algo.config : algo.policy, path, v);
+      for (const auto& other : suite.algorithms)
+        if (other.label == algo.label)
+          fail(at, "values", "gives the label '" + algo.label + "' twice");
+      for (const auto& other : expanded)
+        if (other.label == algo.label)
+          fail(at, "values", "gives the label '" + algo.label + "' twice");
+      expanded.push_back(std::move(algo));
+    }
+    suite.algorithms.insert(suite.algorithms.begin() + static_cast<std::ptrdiff_t>(base) + 1,
+                            expanded.begin(), expanded.end());
+  }
+
+  // every algorithm config, and every task × policy pair, is built once here
+  for (auto& algo : suite.algorithms) {
+    const std::string at =
+        where + ": algorithm '" + algo.label + "'" +
+        (algo.sweep_value.empty() ? "" : " (sweep value " + algo.sweep_value + ")");
+    algo.resolved_config = algorithms::make_algorithm(algo.name, algo.config, at)->config();
+  }
+  for (const auto& task : suite.tasks) {
+    std::unique_ptr<envs::Env> env;
+    try {
+      env = envs::make_env(task.env_id, task.options);
+    } catch (const Error& e) {
+      throw Error(where + ": task '" + task.label + "': " + e.what());
+    }
+    for (const auto& algo : suite.algorithms) {
+      agents::make_policy(
+          env->spec(), algo.policy,
+          where + ": algorithm '" + algo.label + "' policy on task '" + task.label + "'");
+    }
+  }
+  return suite;
+}
+
+std::vector<SuiteRun> Suite::runs() const {
+  std::vector<SuiteRun> out;
+  for (uint64_t seed : seeds)
+    for (const auto& task : tasks)
+      for (const auto& algo : algorithms) out.push_back(SuiteRun{&task, &algo, seed});
+  return out;
+}
+
+json Suite::resolved() const {
+  json t = json::array(), a = json::array();
+  for (const auto& task : tasks) {
+    t.push_back({{"label", task.label},
+                 {"env", task.env_id},
+                 {"options", task.options},
+                 {"kind", task.kind},
+                 {"steps", task.steps},
+                 {"eval", {{"interval", task.eval_interval}, {"episodes", task.eval_episodes}}}});
+  }
+  for (const auto& algo : algorithms) {
+    json entry = {{"label", algo.label},
+                  {"name", algo.name},
+                  {"config", algo.resolved_config},
+                  {"policy", algo.policy}};
+    if (!algo.sweep_value.empty()) entry["sweep_value"] = algo.sweep_value;
+    a.push_back(entry);
+  }
+  json out = {{"name", name},
+              {"source", source_file},
+              {"tasks", t},
+              {"algorithms", a},
+              {"seeds", seeds},
+              {"threads", threads},
+              {"runs", tasks.size() * algorithms.size() * seeds.size()}};
+  if (!sweep.is_null()) out["sweep"] = sweep;
+  return out;
+}
+
+json Suite::expected_run_config(const SuiteRun& run) const {
+  return {
+      {"env", {{"id", run.task->env_id}, {"options", run.task->options}}},
+      {"algorithm", {{"name", run.algorithm->name}, {"config", run.algorithm->resolved_config}}},
+      {"policy", run.algorithm->policy},
+      {"seed", run.seed},
+      {"steps", run.task->steps},
+      {"eval", {{"interval", run.task->eval_interval}, {"episodes", run.task->eval_episodes}}},
+      {"threads", threads}};
+}
+
+json comparable_run_config(const json& config) {
+  json out = json::object();
+  for (const char* key : {"env", "algorithm", "policy", "seed", "steps", "eval", "threads"}) {
+    if (config.contains(key)) out[key] = config[key];
+  }
+  return out;
+}
+
+bool matches_pattern(const std::string& key, const std::string& pattern) {
+  if (pattern.find_first_of("*?[") != std::string::npos)
+    return ::fnmatch(pattern.c_str(), key.c_str(), 0) == 0;
+  return key.find(pattern) != std::string::npos;
+}
+
+}  // namespace tandem::suites

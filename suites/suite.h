@@ -1,0 +1,118 @@
+// A suite: tasks × algorithms × seeds, described by one JSON file and expanded into runs that
+// write results/<suite>/<task label>/<algorithm label>/seed-<k>/.
+//
+// Schema (every field but "tasks" and "algorithms" has a default; unknown fields and
+// out-of-range values are errors naming the file and the field):
+//
+//   {
+//     "name": "smoke",                  // default: the file name without .json; the results
+//                                       //   folder; letters, digits and . _ - = +
+//     "tasks": [                        // at least one
+//       {"env": "Hopper-v5",            // a registered env id (`tandem list envs`)
+//        "options": {},                 // env options, as `--set env.NAME=VALUE` (default {})
+//        "label": "Hopper-v5",          // folder name (default: the env id, '/' → '_');
+//                                       //   unique within the suite
+//        "kind": "control",             // names an entry of the suite's "steps" (default
+//                                       //   "default"); a free name, e.g. "text"
+//        "steps": 200000,               // this task's budget, over the suite's "steps"
+//        "eval": {"interval": 10000, "episodes": 5}}   // over the suite's "eval", field by field
+//     ],
+//     "algorithms": [                   // at least one
+//       {"name": "ppo",                 // a registered algorithm (`tandem list algorithms`)
+//        "label": "ppo",                // folder name (default: the name); unique, so the same
+//                                       //   algorithm may appear twice with different configs
+//        "config": {"learning_rate": 1e-4},   // algorithm fields over its defaults
+//        "policy": {"hidden": [64, 64]}}      // policy fields over its defaults (optional)
+//     ],
+//     "seeds": [1, 2, 3],               // a list of distinct seeds, or a count n: seeds 1..n
+//                                       //   (default 5)
+//     "steps": 1000000,                 // env steps per run: a number for every task, or
+//                                       //   {"default": 1000000, "text": 20000} keyed by task
+//                                       //   kind (default 1000000, as `tandem train`)
+//     "eval": {"interval": 20000, "episodes": 10},   // evaluation, as `tandem train` (default)
+//     "threads": 1,                     // torch and env threads per run (default 1); part of
+//                                       //   the experiment: results depend on it
+//     "sweep": {                        // optional: one field, several values
+//       "algorithm": "ppo",             // the label to sweep (default: the only algorithm)
+//       "field": "config.learning_rate",// "config.NAME" or "policy.NAME" (nested with dots)
+//       "values": [1e-3, 1e-4],         // each adds the label "<label>_<short>=<value>"
+//       "short": "lr"}                  // the name in the labels (default: the field's last
+//                                       //   component), so "ppo_lr=0.001", "ppo_lr=0.0001"
+//   }
+//
+// A sweep keeps the swept algorithm's own label (the baseline of the comparison) and adds one
+// label per value. Every task × algorithm pair is checked when the suite is read (the env and
+// the policy are built, the algorithm config validated), so a typo fails before any run starts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "envs/config.h"
+
+namespace tandem::suites {
+
+struct SuiteTask {
+  std::string label;
+  std::string env_id;
+  json options = json::object();
+  std::string kind = "default";
+  int64_t steps = 1000000;
+  int64_t eval_interval = 20000;
+  int64_t eval_episodes = 10;
+};
+
+struct SuiteAlgorithm {
+  std::string label;
+  std::string name;
+  json config = json::object();           // the overrides, as written in the suite
+  json resolved_config = json::object();  // every field, defaults included
+  json policy = json::object();           // policy overrides
+  std::string sweep_value;                // the swept value as it appears in the label, or ""
+};
+
+// One task × algorithm × seed.
+struct SuiteRun {
+  const SuiteTask* task = nullptr;
+  const SuiteAlgorithm* algorithm = nullptr;
+  uint64_t seed = 1;
+  // "<task label>/<algorithm label>/seed-<k>": the run folder under results/<suite>/, and what
+  // `tandem run --only PATTERN` matches.
+  std::string key() const;
+};
+
+struct Suite {
+  std::string name;
+  std::string source_file;
+  std::vector<SuiteTask> tasks;
+  std::vector<SuiteAlgorithm> algorithms;  // sweep labels included
+  std::vector<uint64_t> seeds;
+  int64_t threads = 1;
+  json sweep;  // as written, or null
+
+  // Every run, seed-major (all tasks and algorithms of the first seed first), so a suite cut
+  // short holds complete comparisons for its first seeds rather than all seeds of one task.
+  std::vector<SuiteRun> runs() const;
+  // The suite with everything resolved (labels, budgets, full algorithm configs, seed list):
+  // what results/<suite>/suite.json holds.
+  json resolved() const;
+  // The part of a run's config.json that must match for a finished run to count as this
+  // suite's run (env, algorithm with every field, policy, seed, steps, eval, threads).
+  json expected_run_config(const SuiteRun& run) const;
+};
+
+// Reads and validates a suite file.
+Suite load_suite(const std::string& path);
+// The same from JSON already read; `where` names the source in messages, `default_name` is the
+// name when the JSON has none.
+Suite suite_from_json(const json& j, const std::string& where, const std::string& default_name);
+
+// True when `pattern` selects `key`: a glob (fnmatch, '*' also crosses '/') when it holds any of
+// * ? [, else a substring.
+bool matches_pattern(const std::string& key, const std::string& pattern);
+
+// The compared part of a config.json (see Suite::expected_run_config).
+json comparable_run_config(const json& config);
+
+}  // namespace tandem::suites

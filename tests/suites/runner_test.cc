@@ -1,0 +1,332 @@
+// The suite runner end to end, through the `tandem` executable as a user runs it: the smoke
+// suite, --resume, a killed suite resumed to the same numbers, a failing run, --only.
+#include "suites/runner.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "algorithms/metrics.h"
+#include "envs/config.h"
+#include "suites/suite.h"
+
+namespace {
+namespace fs = std::filesystem;
+using tandem::json;
+
+const std::string kTandem = std::string(TANDEM_BINARY_DIR) + "/tandem";
+
+struct Output {
+  int status;
+  std::string text;  // stdout and stderr together
+};
+
+Output run(const std::string& args) {
+  const std::string cmd = kTandem + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  Output out{-1, ""};
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), p)) out.text.append(buf, n);
+  out.status = WEXITSTATUS(::pclose(p));
+  return out;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("tandem_runner_test_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string smoke_suite() {
+  return (fs::path(TANDEM_TEST_DATA).parent_path().parent_path() / "suites" / "smoke.json")
+      .string();
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Run folders (relative key → path) under a suite's results folder.
+std::map<std::string, fs::path> run_dirs(const fs::path& suite_dir) {
+  std::map<std::string, fs::path> out;
+  if (!fs::exists(suite_dir)) return out;
+  try {
+    for (const auto& e : fs::recursive_directory_iterator(suite_dir)) {
+      if (e.is_directory() && e.path().filename().string().rfind("seed-", 0) == 0)
+        out[fs::relative(e.path(), suite_dir).string()] = e.path();
+    }
+  } catch (const fs::filesystem_error&) {
+    // a file renamed away mid-listing by a running suite: what was seen so far will do
+  }
+  return out;
+}
+
+size_t metric_lines(const fs::path& run_dir) {
+  std::ifstream in(run_dir / "metrics.jsonl");
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) n += !line.empty();
+  return n;
+}
+
+// The report's tables of one metric: every line of the section that is a table row.
+std::string metric_tables(const fs::path& report_md) {
+  std::ifstream in(report_md);
+  std::string out;
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("## ", 0) == 0) inside = line.find("eval/return_mean") != std::string::npos;
+    if (inside && line.rfind("|", 0) == 0) out += line + "\n";
+  }
+  return out;
+}
+
+// One test, in three steps, because ctest runs every test in a process of its own: the smoke
+// suite (the costly part) runs once without interruption, and the later steps compare to it.
+
+// Step 1: the whole smoke suite, its run folders and its report.
+void check_whole_run(const Output& first, double seconds, const fs::path& suite_dir) {
+  ASSERT_EQ(first.status, 0) << first.text;
+  std::printf("smoke suite: 8 runs on --jobs 2 in %.1f s\n", seconds);
+  // a line per finished run (stdout is not a terminal here), then the report's path
+  EXPECT_NE(first.text.find("done"), std::string::npos) << first.text;
+  EXPECT_NE(first.text.find("report: "), std::string::npos) << first.text;
+  auto runs = run_dirs(suite_dir);
+  ASSERT_EQ(runs.size(), 8u);
+  for (const auto& [key, dir] : runs) {
+    for (const char* f : {"config.json", "metrics.jsonl", "checkpoint.pt", "done", "log.txt"})
+      EXPECT_TRUE(fs::exists(dir / f)) << key << " lacks " << f;
+    EXPECT_GE(metric_lines(dir), 5u) << key << ": evaluations at 0, 1024, ..., 4096 steps";
+  }
+  const json config =
+      tandem::read_json_file((suite_dir / "Hopper-v5/ppo_lr=0.001/seed-2/config.json").string());
+  EXPECT_EQ(config["algorithm"]["config"]["learning_rate"], 0.001);
+  EXPECT_EQ(config["seed"], 2);
+  EXPECT_EQ(config["steps"], 4096);
+  const json suite = tandem::read_json_file((suite_dir / "suite.json").string());
+  EXPECT_EQ(suite["runs"], 8);
+
+  const std::string md = read_text(suite_dir / "report.md");
+  for (const char* label : {"ppo", "ppo_lr=0.001"}) {
+    const std::string plain = std::string("| ") + label + " |",
+                      bold = std::string("| **") + label + "** |";
+    EXPECT_TRUE(md.find(plain) != std::string::npos || md.find(bold) != std::string::npos)
+        << "no table row for " << label << " in\n"
+        << md;
+  }
+  for (const char* text : {"InvertedPendulum-v5", "Hopper-v5", "Aggregate", "P(X > ppo)", "IQM",
+                           "figures/Hopper-v5__eval_return_mean.png"})
+    EXPECT_NE(md.find(text), std::string::npos) << text;
+  const std::string html = read_text(suite_dir / "report.html");
+  EXPECT_NE(html.find("data:image/png;base64,"), std::string::npos) << "figures are inlined";
+  EXPECT_EQ(html.find("src=\"figures/"), std::string::npos) << "the page is self-contained";
+}
+
+// Step 2: a second run without --resume refuses; with --resume it recomputes nothing.
+void check_refusal_and_resume(const fs::path& results, const fs::path& suite_dir) {
+  std::map<std::string, fs::file_time_type> before;
+  for (const auto& [key, dir] : run_dirs(suite_dir))
+    before[key] = fs::last_write_time(dir / "metrics.jsonl");
+
+  Output again = run("run " + smoke_suite() + " --results " + results.string());
+  EXPECT_NE(again.status, 0);
+  EXPECT_NE(again.text.find("--resume"), std::string::npos) << again.text;
+  EXPECT_NE(again.text.find("8 finished runs"), std::string::npos) << again.text;
+
+  Output resumed = run("run " + smoke_suite() + " --resume --results " + results.string());
+  ASSERT_EQ(resumed.status, 0) << resumed.text;
+  EXPECT_NE(resumed.text.find("0 finished now, 8 finished earlier"), std::string::npos)
+      << resumed.text;
+  for (const auto& [key, dir] : run_dirs(suite_dir))
+    EXPECT_EQ(fs::last_write_time(dir / "metrics.jsonl"), before[key]) << key << " recomputed";
+  EXPECT_TRUE(fs::exists(suite_dir / "report.html"));
+}
+
+// Step 3: a suite killed with a run finished and another part-way, then resumed, ends with the
+// numbers of the uninterrupted suite.
+void check_kill_and_resume(const fs::path& suite_dir) {
+  const fs::path results = fresh_dir("killed");
+  const fs::path killed_dir = results / "smoke";
+  const std::string log = (results / "runner.log").string();
+
+  // the runner in its own process group, as a shell job would be; the child makes only system
+  // calls before exec
+  const std::string suite_file = smoke_suite();
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(log_fd, 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    ::execl(kTandem.c_str(), kTandem.c_str(), "run", suite_file.c_str(), "--jobs", "2", "--results",
+            results.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  ::setpgid(pid, pid);
+
+  // kill it once a run has finished and another is part-way (metrics, no done)
+  std::map<std::string, fs::file_time_type> done_before_kill;
+  bool killed = false;
+  for (int i = 0; i < 1200 && !killed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto runs = run_dirs(killed_dir);
+    int finished = 0, part_way = 0;
+    for (const auto& [key, dir] : runs) {
+      if (fs::exists(dir / "done")) {
+        ++finished;
+      } else if (metric_lines(dir) >= 2) {
+        ++part_way;
+      }
+    }
+    if (finished >= 1 && part_way >= 1) {
+      ::kill(-pid, SIGKILL);
+      killed = true;
+      for (const auto& [key, dir] : runs)
+        if (fs::exists(dir / "done"))
+          done_before_kill[key] = fs::last_write_time(dir / "metrics.jsonl");
+    }
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(killed) << "no moment with a finished and a part-way run:\n" << read_text(log);
+  ASSERT_FALSE(done_before_kill.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the workers' SIGTERM
+  int unfinished = 0;
+  for (const auto& [key, dir] : run_dirs(killed_dir)) unfinished += !fs::exists(dir / "done");
+  EXPECT_GE(unfinished, 1);
+
+  Output resumed = run("run " + smoke_suite() + " --resume --jobs 2 --results " + results.string());
+  ASSERT_EQ(resumed.status, 0) << resumed.text;
+  auto runs = run_dirs(killed_dir);
+  ASSERT_EQ(runs.size(), 8u);
+  for (const auto& [key, dir] : runs) {
+    ASSERT_TRUE(fs::exists(dir / "done")) << key;
+    if (done_before_kill.count(key)) {
+      EXPECT_EQ(fs::last_write_time(dir / "metrics.jsonl"), done_before_kill[key])
+          << key << " finished before the kill and was recomputed";
+    }
+  }
+  // the runs that had finished are those of an uninterrupted suite, number for number
+  for (const auto& [key, when] : done_before_kill) {
+    auto a = tandem::algorithms::read_metrics((killed_dir / key / "metrics.jsonl").string());
+    auto b = tandem::algorithms::read_metrics((suite_dir / key / "metrics.jsonl").string());
+    ASSERT_EQ(a.size(), b.size()) << key;
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i]["env_steps"], b[i]["env_steps"]) << key;
+      EXPECT_EQ(a[i]["eval/return_mean"], b[i]["eval/return_mean"]) << key << " line " << i;
+    }
+  }
+  // and so are the restarted ones (same seed, same thread count), hence the report's tables
+  EXPECT_EQ(metric_tables(killed_dir / "report.md"), metric_tables(suite_dir / "report.md"));
+  EXPECT_FALSE(metric_tables(killed_dir / "report.md").empty());
+  fs::remove_all(results);
+}
+
+TEST(Runner, SmokeSuiteRunsResumesAndSurvivesAKill) {
+  const fs::path results = fresh_dir("whole");
+  const auto t0 = std::chrono::steady_clock::now();
+  const Output first = run("run " + smoke_suite() + " --jobs 2 --results " + results.string());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const fs::path suite_dir = results / "smoke";
+  ASSERT_NO_FATAL_FAILURE(check_whole_run(first, seconds, suite_dir));
+  ASSERT_NO_FATAL_FAILURE(check_refusal_and_resume(results, suite_dir));
+  ASSERT_NO_FATAL_FAILURE(check_kill_and_resume(suite_dir));
+  fs::remove_all(results);
+}
+
+// A tiny suite of its own: one task, two seeds, 1024 steps.
+fs::path tiny_suite(const fs::path& dir) {
+  const fs::path file = dir / "tiny.json";
+  std::ofstream(file) << R"({
+    "tasks": [{"env": "InvertedPendulum-v5"}],
+    "algorithms": [{"name": "ppo", "config": {"steps_per_env": 256, "minibatches": 4,
+                                              "epochs": 2},
+                    "policy": {"hidden": [8]}}],
+    "seeds": 2, "steps": 1024, "eval": {"interval": 512, "episodes": 1}
+  })";
+  return file;
+}
+
+TEST(Runner, AFailingRunIsReportedWithItsLogAndTheOthersGoOn) {
+  const fs::path dir = fresh_dir("failing");
+  // a worker that fails for seed 2 and is `tandem` otherwise
+  const fs::path wrapper = dir / "worker.sh";
+  std::ofstream(wrapper) << "#!/bin/sh\ncase \" $* \" in *\" --seed 2 \"*) echo 'boom: simulated "
+                            "failure' >&2; exit 3;; esac\nexec "
+                         << kTandem << " \"$@\"\n";
+  fs::permissions(wrapper, fs::perms::owner_all);
+  tandem::suites::RunnerOptions options;
+  options.results_dir = (dir / "results").string();
+  options.worker_binary = wrapper.string();
+  options.jobs = 2;
+  options.display = tandem::suites::RunnerOptions::Display::kQuiet;
+  options.report_options.resamples = 1000;
+  const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
+  const auto outcome = tandem::suites::run_suite(suite, options);
+  EXPECT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.finished, 1);
+  EXPECT_EQ(outcome.failed, 1);
+  ASSERT_EQ(outcome.failures.size(), 1u);
+  const std::string& f = outcome.failures[0];
+  for (const char* text : {"InvertedPendulum-v5/ppo/seed-2", "exit status 3", "boom", "log.txt"})
+    EXPECT_NE(f.find(text), std::string::npos) << text << " not in: " << f;
+  const fs::path failed_dir = dir / "results/tiny/InvertedPendulum-v5/ppo/seed-2";
+  EXPECT_NE(read_text(failed_dir / "log.txt").find("boom"), std::string::npos);
+  EXPECT_NE(read_text(failed_dir / "log.txt").find("--seed 2"), std::string::npos)
+      << "the log opens with the command";
+  // the report is written anyway, listing the failed run as unfinished
+  ASSERT_FALSE(outcome.report_markdown.empty()) << outcome.report_error;
+  const std::string md = read_text(outcome.report_markdown);
+  EXPECT_NE(md.find("InvertedPendulum-v5/ppo/seed-2"), std::string::npos) << md;
+  EXPECT_NE(md.find("1 finished runs of 2"), std::string::npos) << md;
+  fs::remove_all(dir);
+}
+
+TEST(Runner, OnlySelectsRunsAndBadSuitesFailEarly) {
+  const fs::path dir = fresh_dir("only");
+  Output only = run("run " + tiny_suite(dir).string() + " --only seed-2 --results " +
+                    (dir / "results").string());
+  ASSERT_EQ(only.status, 0) << only.text;
+  auto runs = run_dirs(dir / "results/tiny");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs.begin()->first, "InvertedPendulum-v5/ppo/seed-2");
+
+  Output none = run("run " + tiny_suite(dir).string() + " --only 'Hopper*' --results " +
+                    (dir / "results").string());
+  EXPECT_NE(none.status, 0);
+  EXPECT_NE(none.text.find("selects none"), std::string::npos) << none.text;
+
+  std::ofstream(dir / "bad.json") << R"({"tasks": [{"env": "Hopper-v5"}],
+                                        "algorithms": [{"name": "ppo"}], "sweeps": {}})";
+  Output bad =
+      run("run " + (dir / "bad.json").string() + " --results " + (dir / "results").string());
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.text.find("bad.json"), std::string::npos) << bad.text;
+  EXPECT_NE(bad.text.find("'sweeps'"), std::string::npos) << bad.text;
+
+  // the report on its own, with a metric no run logs: skipped, not an error
+  Output report = run("report " + (dir / "results/tiny").string() +
+                      " --metric eval/return_mean --metric eval/gold_reward_mean");
+  ASSERT_EQ(report.status, 0) << report.text;
+  const std::string md = read_text(dir / "results/tiny/report.md");
+  EXPECT_NE(md.find("eval/gold_reward_mean"), std::string::npos);
+  EXPECT_NE(md.find("skipped"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+}  // namespace

@@ -1,0 +1,164 @@
+// Every statistic against values computed by hand (the arithmetic is in the comments).
+#include "suites/stats.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace tandem::suites {
+namespace {
+
+TEST(Stats, MeanAndQuantileByHand) {
+  EXPECT_DOUBLE_EQ(mean({1, 2, 3, 6}), 3.0);
+  // numpy's linear rule: position q·(n-1) in the sorted values
+  EXPECT_DOUBLE_EQ(quantile({4, 1, 3, 2}, 0.5), 2.5);    // between 2 and 3
+  EXPECT_DOUBLE_EQ(quantile({1, 2, 3, 4}, 0.25), 1.75);  // 1 + 0.75·(2 - 1)
+  EXPECT_DOUBLE_EQ(quantile({1, 2, 3, 4}, 0.0), 1.0);
+  EXPECT_DOUBLE_EQ(quantile({1, 2, 3, 4}, 1.0), 4.0);
+  EXPECT_DOUBLE_EQ(quantile({10, 20}, 0.975), 19.75);  // 10 + 0.975·10
+  EXPECT_DOUBLE_EQ(quantile({7}, 0.3), 7.0);
+}
+
+TEST(Stats, InterquartileMeanByHand) {
+  // n divisible by 4: the mean of the middle n/2 values (= scipy's trim_mean(x, 0.25))
+  EXPECT_DOUBLE_EQ(interquartile_mean({4, 1, 3, 2}), 2.5);                 // (2 + 3) / 2
+  EXPECT_DOUBLE_EQ(interquartile_mean({1, 2, 3, 4, 5, 6, 7, 8}), 4.5);     // (3+4+5+6) / 4
+  EXPECT_DOUBLE_EQ(interquartile_mean({1, 2, 3, 4, 5, 6, 7, 1000}), 4.5);  // outlier ignored
+  EXPECT_DOUBLE_EQ(trim_mean({1, 2, 3, 4, 5, 6, 7, 1000}, 0.25), 4.5);
+  // n = 5: g = 1.25 cut from each end, weights 0, 0.75, 1, 0.75, 0 over a total of 2.5:
+  // (0.75·2 + 4 + 0.75·8) / 2.5 = 11.5 / 2.5
+  EXPECT_NEAR(interquartile_mean({16, 1, 8, 2, 4}), 4.6, 1e-12);
+  // scipy drops one whole value from each end instead: (2 + 4 + 8) / 3
+  EXPECT_NEAR(trim_mean({16, 1, 8, 2, 4}, 0.25), 14.0 / 3.0, 1e-12);
+  // n = 3: weights 1/4, 1, 1/4 over 1.5: (0 + 3 + 0.25·9) / 1.5 = 5.25 / 1.5
+  EXPECT_NEAR(interquartile_mean({9, 0, 3}), 3.5, 1e-12);
+  EXPECT_NEAR(trim_mean({9, 0, 3}, 0.25), 4.0, 1e-12);  // floor(0.75) = 0: the plain mean
+  // n = 2: half of each value counts: (2 + 10) / 2; n = 1: the value itself
+  EXPECT_DOUBLE_EQ(interquartile_mean({10, 2}), 6.0);
+  EXPECT_DOUBLE_EQ(interquartile_mean({7}), 7.0);
+  // n = 6: g = 1.5, weights 0, 0.5, 1, 1, 0.5, 0 over 3: (0.5·1 + 2 + 3 + 0.5·4) / 3 = 7.5 / 3
+  EXPECT_NEAR(interquartile_mean({0, 1, 2, 3, 4, 100}), 2.5, 1e-12);
+}
+
+TEST(Stats, ProbabilityOfImprovementByHand) {
+  EXPECT_DOUBLE_EQ(probability_of_improvement({3, 4}, {1, 2}), 1.0);
+  EXPECT_DOUBLE_EQ(probability_of_improvement({1, 2}, {3, 4}), 0.0);
+  EXPECT_DOUBLE_EQ(probability_of_improvement({1}, {1}), 0.5);  // a tie counts one half
+  // pairs of {1,2,3} × {2,2}: 1 loses twice, 2 ties twice (0.5 + 0.5), 3 wins twice: 3 / 6
+  EXPECT_DOUBLE_EQ(probability_of_improvement({1, 2, 3}, {2, 2}), 0.5);
+  // {2,3,5} × {1,3,4}: 2 beats 1 (1); 3 beats 1, ties 3 (1.5); 5 beats all (3): 5.5 / 9
+  EXPECT_DOUBLE_EQ(probability_of_improvement({2, 3, 5}, {1, 3, 4}), 5.5 / 9.0);
+  EXPECT_DOUBLE_EQ(probability_of_improvement({2, 3, 5}, {1, 3, 4}) +
+                       probability_of_improvement({1, 3, 4}, {2, 3, 5}),
+                   1.0);
+  // over tasks: the mean of the per-task values, (1 + 0) / 2
+  EXPECT_DOUBLE_EQ(aggregate_probability_of_improvement({{3, 4}, {0}}, {{1, 2}, {1}}), 0.5);
+}
+
+TEST(Stats, AggregatesByHand) {
+  // mean of task means: (mean(1, 3) + 10) / 2 = (2 + 10) / 2
+  EXPECT_DOUBLE_EQ(aggregate_mean({{1, 3}, {10}}), 6.0);
+  // IQM of the pooled runs {1, 3, 10}: (0.25·1 + 3 + 0.25·10) / 1.5
+  EXPECT_NEAR(aggregate_iqm({{1, 3}, {10}}), 5.75 / 1.5, 1e-12);
+}
+
+TEST(Stats, NormalizationByHand) {
+  EXPECT_DOUBLE_EQ(normalize(5, 1, 9), 0.5);
+  EXPECT_DOUBLE_EQ(normalize(1, 1, 9), 0.0);
+  EXPECT_DOUBLE_EQ(normalize(9, 1, 9), 1.0);
+  EXPECT_DOUBLE_EQ(normalize(2, 10, 0), 0.8);  // lower is better: the best is the reference
+  TaskScores n = normalize_scores({{1, 9}, {20}}, {1, 10}, {9, 30});
+  EXPECT_DOUBLE_EQ(n[0][0], 0.0);
+  EXPECT_DOUBLE_EQ(n[0][1], 1.0);
+  EXPECT_DOUBLE_EQ(n[1][0], 0.5);
+}
+
+TEST(Stats, BootstrapOfAConstantIsThatConstant) {
+  for (const Interval& ci : {mean_ci({5, 5, 5}), iqm_ci({5, 5, 5, 5, 5}), mean_ci({-2.5})}) {
+    EXPECT_DOUBLE_EQ(ci.low, ci.estimate);
+    EXPECT_DOUBLE_EQ(ci.high, ci.estimate);
+  }
+  EXPECT_DOUBLE_EQ(mean_ci({5, 5, 5}).estimate, 5.0);
+}
+
+TEST(Stats, BootstrapOfTwoValuesByHand) {
+  // resampling {0, 1} twice gives a mean of 0, 0.5 or 1 with probabilities 1/4, 1/2, 1/4:
+  // the 2.5% and 97.5% quantiles are 0 and 1, the 30% and 70% quantiles both 0.5
+  BootstrapOptions options;
+  options.resamples = 20000;
+  Interval ci = mean_ci({0, 1}, options);
+  EXPECT_DOUBLE_EQ(ci.estimate, 0.5);
+  EXPECT_DOUBLE_EQ(ci.low, 0.0);
+  EXPECT_DOUBLE_EQ(ci.high, 1.0);
+  options.confidence = 0.4;
+  ci = mean_ci({0, 1}, options);
+  EXPECT_DOUBLE_EQ(ci.low, 0.5);
+  EXPECT_DOUBLE_EQ(ci.high, 0.5);
+}
+
+TEST(Stats, BootstrapIsStratifiedByTask) {
+  // every task is constant, so resampling within tasks never changes the mean of task means;
+  // pooling the runs across tasks would
+  Interval ci = aggregate_mean_ci({{0, 0, 0}, {1, 1, 1}});
+  EXPECT_DOUBLE_EQ(ci.estimate, 0.5);
+  EXPECT_DOUBLE_EQ(ci.low, 0.5);
+  EXPECT_DOUBLE_EQ(ci.high, 0.5);
+}
+
+TEST(Stats, ConfidenceIntervalShrinksWithMoreSeeds) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal(10.0, 2.0);
+  std::vector<double> many(64);
+  for (double& x : many) x = normal(rng);
+  std::vector<double> few(many.begin(), many.begin() + 4);
+  BootstrapOptions options;
+  options.resamples = 5000;
+  for (const auto& ci_of : {mean_ci, iqm_ci}) {
+    Interval small = ci_of(few, options), large = ci_of(many, options);
+    EXPECT_LE(small.low, small.estimate);
+    EXPECT_GE(small.high, small.estimate);
+    EXPECT_LE(large.low, large.estimate);
+    EXPECT_GE(large.high, large.estimate);
+    // the width goes as 1/sqrt(n): 16 times the seeds, about a quarter of the width
+    EXPECT_LT(large.high - large.low, 0.6 * (small.high - small.low));
+  }
+  // and the 64-seed interval covers the true mean
+  Interval ci = mean_ci(many, options);
+  EXPECT_LT(ci.low, 10.0);
+  EXPECT_GT(ci.high, 10.0);
+}
+
+TEST(Stats, BootstrapIsDeterministicFromItsSeed) {
+  // many distinct resample means, so two streams almost surely give different quantiles
+  std::vector<double> x;
+  for (int i = 1; i <= 20; ++i) x.push_back(std::sqrt(static_cast<double>(i)));
+  BootstrapOptions a;
+  a.resamples = 3000;
+  a.seed = 3;
+  BootstrapOptions b = a;
+  b.seed = 4;
+  EXPECT_EQ(mean_ci(x, a).low, mean_ci(x, a).low);
+  EXPECT_EQ(mean_ci(x, a).high, mean_ci(x, a).high);
+  Interval ca = mean_ci(x, a), cb = mean_ci(x, b);
+  EXPECT_TRUE(ca.low != cb.low || ca.high != cb.high) << "another seed, another stream";
+}
+
+TEST(Stats, ProbabilityOfImprovementInterval) {
+  // x beats y in every pair of every resample
+  Interval sure = probability_of_improvement_ci({{5, 6}, {9}}, {{1, 2}, {3, 4}});
+  EXPECT_DOUBLE_EQ(sure.estimate, 1.0);
+  EXPECT_DOUBLE_EQ(sure.low, 1.0);
+  EXPECT_DOUBLE_EQ(sure.high, 1.0);
+  // the same runs on both sides: 1/2 by symmetry, the interval around it
+  BootstrapOptions options;
+  options.resamples = 5000;
+  Interval same = probability_of_improvement_ci({{1, 2, 3}}, {{1, 2, 3}}, options);
+  EXPECT_DOUBLE_EQ(same.estimate, 0.5);
+  EXPECT_LT(same.low, 0.5);
+  EXPECT_GT(same.high, 0.5);
+  EXPECT_NEAR(same.low + same.high, 1.0, 0.1);
+}
+
+}  // namespace
+}  // namespace tandem::suites

@@ -1,0 +1,195 @@
+// The suite file: defaults, expansion into runs, sweeps, and errors that name file and field.
+#include "suites/suite.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "envs/error.h"
+
+namespace tandem::suites {
+namespace {
+namespace fs = std::filesystem;
+
+Suite parse(const std::string& text) {
+  return suite_from_json(json::parse(text, nullptr, true, /*ignore_comments=*/true), "test.json",
+                         "fallback");
+}
+
+// The message of the error `text` raises ("" when it parses).
+std::string error_of(const std::string& text) {
+  try {
+    parse(text);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const char* kMinimal = R"({"tasks": [{"env": "InvertedPendulum-v5"}],
+                           "algorithms": [{"name": "ppo"}]})";
+
+TEST(Suite, DefaultsAndRunKeys) {
+  Suite s = parse(kMinimal);
+  EXPECT_EQ(s.name, "fallback");
+  ASSERT_EQ(s.tasks.size(), 1u);
+  EXPECT_EQ(s.tasks[0].label, "InvertedPendulum-v5");
+  EXPECT_EQ(s.tasks[0].steps, 1000000);
+  EXPECT_EQ(s.tasks[0].eval_interval, 20000);
+  EXPECT_EQ(s.tasks[0].eval_episodes, 10);
+  EXPECT_EQ(s.algorithms[0].label, "ppo");
+  EXPECT_EQ(s.algorithms[0].resolved_config["epochs"], 10) << "defaults resolved";
+  EXPECT_EQ(s.seeds, (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(s.threads, 1);
+  auto runs = s.runs();
+  ASSERT_EQ(runs.size(), 5u);
+  EXPECT_EQ(runs[0].key(), "InvertedPendulum-v5/ppo/seed-1");
+  EXPECT_EQ(runs[4].key(), "InvertedPendulum-v5/ppo/seed-5");
+}
+
+TEST(Suite, FullSchemaExpandsSeedMajor) {
+  Suite s = parse(R"({
+    "name": "grid",
+    "tasks": [{"env": "InvertedPendulum-v5", "label": "pendulum", "kind": "control",
+               "options": {"reset_noise_scale": 0.02}},
+              {"env": "Hopper-v5", "steps": 777, "eval": {"episodes": 2}}],
+    "algorithms": [{"name": "ppo", "label": "ppo_small", "config": {"epochs": 3},
+                    "policy": {"hidden": [16]}},
+                   {"name": "ppo"}],
+    "seeds": [7, 3],
+    "steps": {"control": 1000, "default": 2000},
+    "eval": {"interval": 500, "episodes": 4},
+    "threads": 2
+  })");
+  EXPECT_EQ(s.name, "grid");
+  EXPECT_EQ(s.tasks[0].label, "pendulum");
+  EXPECT_EQ(s.tasks[0].steps, 1000) << "by kind";
+  EXPECT_EQ(s.tasks[0].options["reset_noise_scale"], 0.02);
+  EXPECT_EQ(s.tasks[0].eval_episodes, 4);
+  EXPECT_EQ(s.tasks[1].steps, 777) << "the task's own steps win";
+  EXPECT_EQ(s.tasks[1].eval_interval, 500);
+  EXPECT_EQ(s.tasks[1].eval_episodes, 2) << "task eval overrides field by field";
+  EXPECT_EQ(s.algorithms[0].resolved_config["epochs"], 3);
+  EXPECT_EQ(s.algorithms[0].policy["hidden"], json({16}));
+  EXPECT_EQ(s.threads, 2);
+  std::vector<std::string> keys;
+  for (const auto& r : s.runs()) keys.push_back(r.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"pendulum/ppo_small/seed-7", "pendulum/ppo/seed-7",
+                                            "Hopper-v5/ppo_small/seed-7", "Hopper-v5/ppo/seed-7",
+                                            "pendulum/ppo_small/seed-3", "pendulum/ppo/seed-3",
+                                            "Hopper-v5/ppo_small/seed-3", "Hopper-v5/ppo/seed-3"}));
+  const json expected = s.expected_run_config(s.runs()[0]);
+  EXPECT_EQ(expected["seed"], 7);
+  EXPECT_EQ(expected["steps"], 1000);
+  EXPECT_EQ(expected["algorithm"]["config"]["epochs"], 3);
+  const json resolved = s.resolved();
+  EXPECT_EQ(resolved["runs"], 8);
+  EXPECT_EQ(resolved["tasks"][1]["steps"], 777);
+}
+
+TEST(Suite, SweepAddsLabelsAfterTheSweptOne) {
+  Suite s = parse(R"({
+    "tasks": [{"env": "InvertedPendulum-v5"}],
+    "algorithms": [{"name": "ppo"}, {"name": "ppo", "label": "other"}],
+    "sweep": {"algorithm": "ppo", "field": "config.learning_rate", "values": [0.001, 0.0001],
+              "short": "lr"},
+    "seeds": 1
+  })");
+  std::vector<std::string> labels;
+  for (const auto& a : s.algorithms) labels.push_back(a.label);
+  EXPECT_EQ(labels, (std::vector<std::string>{"ppo", "ppo_lr=0.001", "ppo_lr=0.0001", "other"}));
+  EXPECT_EQ(s.algorithms[1].resolved_config["learning_rate"], 0.001);
+  EXPECT_EQ(s.algorithms[2].resolved_config["learning_rate"], 0.0001);
+  EXPECT_EQ(s.algorithms[0].resolved_config["learning_rate"], 3e-4) << "the base stays";
+
+  Suite p = parse(R"({
+    "tasks": [{"env": "InvertedPendulum-v5"}], "algorithms": [{"name": "ppo"}],
+    "sweep": {"field": "policy.hidden", "values": [[16, 16], [8]]}
+  })");
+  ASSERT_EQ(p.algorithms.size(), 3u);
+  EXPECT_EQ(p.algorithms[1].label, "ppo_hidden=16-16");
+  EXPECT_EQ(p.algorithms[1].policy["hidden"], json({16, 16}));
+  EXPECT_EQ(p.algorithms[2].label, "ppo_hidden=8");
+}
+
+TEST(Suite, ErrorsNameTheFileAndTheField) {
+  struct Case {
+    const char* text;
+    std::vector<std::string> mentions;
+  };
+  const std::vector<Case> cases = {
+      {R"({"tasks": [{"env": "Hopper-v5"}], "algorithms": [{"name": "ppo"}], "seed": 3})",
+       {"test.json", "unknown field 'seed'", "seeds"}},
+      {R"({"tasks": [{"env": "Hopper-v5", "option": {}}], "algorithms": [{"name": "ppo"}]})",
+       {"tasks[0]", "'option'", "options"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}], "algorithms": [{"name": "ppo"}],
+           "eval": {"interval": 0}})",
+       {"test.json: eval", "'interval'", "out of range"}},
+      {R"({"tasks": [{"env": "Hoper-v5"}], "algorithms": [{"name": "ppo"}]})",
+       {"test.json", "Hoper-v5", "Hopper-v5"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}], "algorithms": [{"name": "ppx"}]})", {"ppx", "ppo"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}],
+           "algorithms": [{"name": "ppo", "config": {"learning_rate": 5}}]})",
+       {"test.json", "algorithm 'ppo'", "learning_rate"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}],
+           "algorithms": [{"name": "ppo"}, {"name": "ppo"}]})",
+       {"algorithms[1]", "label", "twice"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}, {"env": "Hopper-v5"}],
+           "algorithms": [{"name": "ppo"}]})",
+       {"tasks[1]", "label", "distinct"}},
+      {R"({"tasks": [{"env": "Hopper-v5", "kind": "text"}], "algorithms": [{"name": "ppo"}],
+           "steps": {"control": 10}})",
+       {"tasks[0]", "kind", "text"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}], "algorithms": [{"name": "ppo"}],
+           "steps": {"default": 10, "contorl": 5}})",
+       {"steps", "contorl", "names no task kind"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}], "algorithms": [{"name": "ppo"}], "seeds": [1, 1]})",
+       {"seeds", "twice"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}], "algorithms": [{"name": "ppo"}], "seeds": 0})",
+       {"seeds", "out of range"}},
+      {R"({"tasks": [], "algorithms": [{"name": "ppo"}]})", {"tasks", "non-empty"}},
+      {R"({"algorithms": [{"name": "ppo"}]})", {"tasks", "required"}},
+      {R"({"tasks": [{"env": "Hopper-v5", "label": "a/b"}], "algorithms": [{"name": "ppo"}]})",
+       {"label", "a/b", "folder"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}], "algorithms": [{"name": "ppo"}],
+           "sweep": {"field": "learning_rate", "values": [1]}})",
+       {"sweep", "field", "config.NAME"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}], "algorithms": [{"name": "ppo"}],
+           "sweep": {"field": "config.learning_rate", "values": [7]}})",
+       {"sweep value 7", "learning_rate"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}], "algorithms": [{"name": "ppo"}],
+           "sweep": {"field": "config.learning_rate", "values": [0.1], "algorithm": "sac"}})",
+       {"sweep", "'sac'"}},
+      {R"({"tasks": [{"env": "Hopper-v5"}],
+           "algorithms": [{"name": "ppo", "policy": {"hiddn": [3]}}]})",
+       {"policy", "hiddn"}},
+  };
+  for (const auto& c : cases) {
+    const std::string message = error_of(c.text);
+    ASSERT_FALSE(message.empty()) << "no error for " << c.text;
+    for (const auto& m : c.mentions)
+      EXPECT_NE(message.find(m), std::string::npos) << "'" << m << "' not in: " << message;
+  }
+}
+
+TEST(Suite, PatternsAreSubstringsOrGlobs) {
+  EXPECT_TRUE(matches_pattern("Hopper-v5/ppo/seed-1", "Hopper"));
+  EXPECT_TRUE(matches_pattern("Hopper-v5/ppo/seed-1", "ppo/seed-1"));
+  EXPECT_FALSE(matches_pattern("Hopper-v5/ppo/seed-1", "seed-2"));
+  EXPECT_TRUE(matches_pattern("Hopper-v5/ppo/seed-1", "*/ppo/*"));
+  EXPECT_TRUE(matches_pattern("Hopper-v5/ppo/seed-12", "*seed-1?"));
+  EXPECT_FALSE(matches_pattern("Hopper-v5/ppo_lr=0.001/seed-1", "*/ppo/*"));
+  EXPECT_TRUE(matches_pattern("Hopper-v5/ppo/seed-3", "Hopper-v5/ppo/seed-[23]"));
+}
+
+TEST(Suite, TheSmokeSuiteParses) {
+  const fs::path file =
+      fs::path(TANDEM_TEST_DATA).parent_path().parent_path() / "suites" / "smoke.json";
+  Suite s = load_suite(file.string());
+  EXPECT_EQ(s.name, "smoke");
+  EXPECT_EQ(s.runs().size(), 8u);
+  EXPECT_EQ(s.algorithms[1].label, "ppo_lr=0.001");
+}
+
+}  // namespace
+}  // namespace tandem::suites
