@@ -11,6 +11,7 @@
 
 #include "agents/policy_factory.h"
 #include "envs/error.h"
+#include "envs/human_format.h"
 #include "envs/registry.h"
 
 namespace tandem::algorithms {
@@ -19,29 +20,6 @@ namespace {
 std::map<std::string, AlgorithmRegistration>& table() {
   static std::map<std::string, AlgorithmRegistration> algorithms;
   return algorithms;
-}
-
-std::string human_count(double x) {
-  char buf[32];
-  if (x >= 1e6) {
-    std::snprintf(buf, sizeof(buf), "%.2fM", x / 1e6);
-  } else if (x >= 1e3) {
-    std::snprintf(buf, sizeof(buf), "%.1fk", x / 1e3);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.0f", x);
-  }
-  return buf;
-}
-
-std::string human_seconds(double s) {
-  char buf[32];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof(buf), "%dh%02dm", static_cast<int>(s / 3600),
-                  static_cast<int>(s / 60) % 60);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
-  }
-  return buf;
 }
 
 }  // namespace

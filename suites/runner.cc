@@ -19,6 +19,7 @@
 
 #include "algorithms/metrics.h"
 #include "envs/error.h"
+#include "envs/human_format.h"
 #include "suites/process.h"
 
 namespace tandem::suites {
@@ -54,30 +55,6 @@ class StopSignals {
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string human_count(double x) {
-  char buf[32];
-  if (x >= 1e6) {
-    std::snprintf(buf, sizeof(buf), "%.2fM", x / 1e6);
-  } else if (x >= 1e3) {
-    std::snprintf(buf, sizeof(buf), "%.1fk", x / 1e3);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.0f", x);
-  }
-  return buf;
-}
-
-std::string human_seconds(double s) {
-  char buf[32];
-  if (!std::isfinite(s) || s < 0) return "--";
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof(buf), "%dh%02dm", static_cast<int>(s / 3600),
-                  static_cast<int>(s / 60) % 60);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
-  }
-  return buf;
 }
 
 std::string value_text(const std::optional<double>& v) {
