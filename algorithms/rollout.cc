@@ -144,7 +144,8 @@ void RewardScaler::apply(agents::TrajectoryBatch& batch) {
   float* rs = r.data_ptr<float>();
   const bool* end = ends.data_ptr<bool>();
   const float* valid = mask.data_ptr<float>();
-  // statistics first, in time order across envs, as an online wrapper would see them
+  // the running statistics see the returns in time order, as an online wrapper would; the whole
+  // rollout is then scaled with the statistics at its end (one scale per batch)
   for (int64_t t = 0; t < steps; ++t) {
     for (int64_t i = 0; i < n; ++i) {
       if (valid[i * steps + t] == 0) continue;
