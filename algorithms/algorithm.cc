@@ -130,13 +130,14 @@ std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train
       const double eta = (options_.total_steps - env_steps) / std::max(rate, 1e-9);
       std::string bar(filled, '#');
       bar += std::string(width - filled, '.');
-      std::string eval_text =
-          last_eval_ ? " | eval return " + std::to_string(static_cast<int>(last_eval_->return_mean))
-                     : "";
+      // %.4g: control returns in the thousands and text gold rewards in [0, 1] both read well
+      char eval_text[64] = "";
+      if (last_eval_)
+        std::snprintf(eval_text, sizeof(eval_text), " | eval return %.4g", last_eval_->return_mean);
       std::fprintf(stderr, "%s[%s] %s/%s steps | %.0f steps/s | ETA %s%s%s", tty ? "\r" : "",
                    bar.c_str(), human_count(env_steps).c_str(),
                    human_count(options_.total_steps).c_str(), rate, human_seconds(eta).c_str(),
-                   eval_text.c_str(), tty && !last ? "   " : "\n");
+                   eval_text, tty && !last ? "   " : "\n");
       std::fflush(stderr);
     }
   }
