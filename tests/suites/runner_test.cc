@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "tests/suites/run_tandem.h"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,20 +28,8 @@ using tandem::json;
 
 const std::string kTandem = std::string(TANDEM_BINARY_DIR) + "/tandem";
 
-struct Output {
-  int status;
-  std::string text;  // stdout and stderr together
-};
-
-Output run(const std::string& args) {
-  const std::string cmd = kTandem + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  Output out{-1, ""};
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof(buf), p)) out.text.append(buf, n);
-  out.status = WEXITSTATUS(::pclose(p));
-  return out;
-}
+using tandem::testing::Output;
+Output run(const std::string& args) { return tandem::testing::run_tandem(args); }
 
 fs::path fresh_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / ("tandem_runner_test_" + name);
