@@ -70,43 +70,64 @@ torch::Tensor LmPolicyImpl::value(const torch::Tensor& obs, const PolicyState& s
 EvaluateResult LmPolicyImpl::evaluate(const TrajectoryBatch& batch) {
   const int64_t rows = batch.size(), steps = batch.horizon();
   torch::Tensor mask = batch.mask.to(torch::kFloat32).contiguous();  // [B, T]
-  TANDEM_CHECK(batch.episode_start.select(1, 0).all().item<bool>(),
-               "the LM policy evaluates whole episodes, one per row");
-  // each row: EOT + the context at its last valid step + that step's action
-  std::vector<std::vector<int64_t>> sequences(rows);
-  std::vector<int64_t> lengths(rows), prompt_lengths(rows);
-  torch::Tensor actions = batch.actions.to(torch::kFloat32).contiguous();  // [B, T, 1]
-  for (int64_t i = 0; i < rows; ++i) {
-    const int64_t n = static_cast<int64_t>(mask[i].sum().item<double>());
-    TANDEM_CHECK(n > 0, "an empty episode row");
-    lengths[i] = n;
-    std::vector<std::vector<int64_t>> ctx = contexts(batch.obs[i][n - 1].unsqueeze(0));
-    sequences[i] = ctx[0];
-    sequences[i].push_back(static_cast<int64_t>(actions[i][n - 1][0].item<float>()));
-    prompt_lengths[i] = static_cast<int64_t>(batch.obs[i][0][0].item<float>());
-  }
+  std::vector<int64_t> lengths, prompt_lengths;
+  std::vector<std::vector<int64_t>> sequences =
+      episode_sequences(batch, eot_id_, &lengths, &prompt_lengths);
   PaddedTokens padded = left_pad(sequences, eot_id_);
   LmOutput out = lm_->forward(padded.tokens, padded.real);  // logits [B, S, V], hidden [B, S, C]
   const int64_t width = padded.tokens.size(1);
 
   // step t of row i is predicted at sequence position pad_i + prompt_i + t (the EOT is at 0)
-  torch::Tensor index = torch::zeros({rows, steps}, torch::kLong);  // [B, T]
+  std::vector<int64_t> positions(rows * steps);
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t pad = width - static_cast<int64_t>(sequences[i].size());
     for (int64_t t = 0; t < steps; ++t)
-      index[i][t] = pad + prompt_lengths[i] + std::min(t, lengths[i] - 1);
+      positions[i * steps + t] = pad + prompt_lengths[i] + std::min(t, lengths[i] - 1);
   }
+  torch::Tensor index = torch::tensor(positions, torch::kLong).view({rows, steps});  // [B, T]
   torch::Tensor logits = out.logits.gather(
       1, index.unsqueeze(-1).expand({rows, steps, out.logits.size(2)}));  // [B, T, V]
   torch::Tensor hidden = out.hidden.gather(
       1, index.unsqueeze(-1).expand({rows, steps, out.hidden.size(2)}));  // [B, T, C]
   torch::Tensor log_probs = torch::log_softmax(logits, -1);
-  torch::Tensor taken = actions.squeeze(-1).to(torch::kLong).clamp(0, logits.size(2) - 1);
+  torch::Tensor taken = batch.actions.squeeze(-1).to(torch::kLong).clamp(0, logits.size(2) - 1);
   EvaluateResult r;
   r.log_prob = log_probs.gather(-1, taken.unsqueeze(-1)).squeeze(-1) * mask;  // [B, T]
   r.entropy = -(log_probs.exp() * log_probs).sum(-1) * mask;                  // [B, T]
   r.value = value_->forward(hidden.detach()) * mask;                          // [B, T]
   return r;
+}
+
+std::vector<std::vector<int64_t>> episode_sequences(const TrajectoryBatch& batch, int64_t eot_id,
+                                                   std::vector<int64_t>* lengths,
+                                                   std::vector<int64_t>* prompt_lengths) {
+  const int64_t rows = batch.size(), steps = batch.horizon();
+  TANDEM_CHECK(batch.episode_start.select(1, 0).all().item<bool>(),
+               "a token sequence batch holds whole episodes, one per row");
+  torch::Tensor mask = batch.mask.to(torch::kFloat32).contiguous();       // [B, T]
+  torch::Tensor obs = batch.obs.to(torch::kFloat32).contiguous();         // [B, T, 1 + L]
+  torch::Tensor actions = batch.actions.to(torch::kFloat32).contiguous();  // [B, T, 1]
+  const int64_t width = obs.size(2);
+  const float* m = mask.data_ptr<float>();
+  const float* o = obs.data_ptr<float>();
+  const float* a = actions.data_ptr<float>();
+  std::vector<std::vector<int64_t>> out(rows);
+  lengths->assign(rows, 0);
+  prompt_lengths->assign(rows, 0);
+  for (int64_t i = 0; i < rows; ++i) {
+    int64_t n = 0;
+    for (int64_t t = 0; t < steps; ++t) n += m[i * steps + t] > 0 ? 1 : 0;
+    TANDEM_CHECK(n > 0, "an empty episode row");
+    (*lengths)[i] = n;
+    const float* last = o + (i * steps + n - 1) * width;  // the context before the last action
+    const int64_t context = std::min<int64_t>(static_cast<int64_t>(last[0]), width - 1);
+    (*prompt_lengths)[i] = static_cast<int64_t>(o[i * steps * width]);
+    out[i].reserve(context + 2);
+    out[i].push_back(eot_id);
+    for (int64_t t = 0; t < context; ++t) out[i].push_back(static_cast<int64_t>(last[1 + t]));
+    out[i].push_back(static_cast<int64_t>(a[(i * steps + n - 1)]));
+  }
+  return out;
 }
 
 PolicyState LmPolicyImpl::reset_state(const PolicyState& state, const torch::Tensor& rows) {

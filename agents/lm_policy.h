@@ -36,6 +36,8 @@ class LmPolicyImpl : public PolicyImpl {
   std::string describe() const override;
 
   TransformerLm lm() const { return lm_; }
+  const TransformerLmConfig& config() const { return config_; }
+  int64_t eot_id() const { return eot_id_; }
 
  private:
   // EOT + the context of each observation row: [B] token lists.
@@ -46,5 +48,12 @@ class LmPolicyImpl : public PolicyImpl {
   TransformerLm lm_{nullptr};
   ValueHead value_{nullptr};
 };
+
+// Each row of a whole-episode batch (obs [n, tokens…], Discrete actions) as one token
+// sequence: EOT + the context at the row's last valid step + that step's action. lengths[i]:
+// the row's valid steps; prompt_lengths[i]: the context length at its first step.
+std::vector<std::vector<int64_t>> episode_sequences(const TrajectoryBatch& batch, int64_t eot_id,
+                                                   std::vector<int64_t>* lengths,
+                                                   std::vector<int64_t>* prompt_lengths);
 
 }  // namespace tandem::agents

@@ -1,29 +1,86 @@
 #include "agents/policy_factory.h"
 
+#include <algorithm>
+
+#include <torch/torch.h>
+
+#include "agents/base_lm.h"
 #include "agents/gaussian_mlp.h"
 #include "agents/lm_policy.h"
 #include "envs/error.h"
+#include "envs/text/text_env.h"
 
 namespace tandem::agents {
+namespace {
 
-Policy make_policy(const envs::EnvSpec& spec, const json& config, const std::string& where) {
+void copy_weights(TransformerLmImpl& to, const TransformerLmImpl& from) {
+  torch::NoGradGuard no_grad;
+  auto params = to.named_parameters();
+  for (const auto& p : from.named_parameters()) params[p.key()].copy_(p.value());
+  auto buffers = to.named_buffers();
+  for (const auto& b : from.named_buffers()) buffers[b.key()].copy_(b.value());
+}
+
+Policy make_lm_policy(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json& config,
+                      const std::string& where, bool progress) {
+  json lm = config.is_null() ? json::object() : config;
+  const std::string init = lm.value("init", std::string("pretrained"));
+  if (init != "pretrained" && init != "random")
+    throw Error(where + ": field \"init\" is \"" + init + "\"; allowed: pretrained, random");
+  const auto pretrain =
+      config_from_json<PretrainConfig>(lm.value("pretrain", json::object()), where + ": pretrain");
+  const int64_t eot_id = lm.value("eot_id", int64_t{1});  // SentencePiece's eos id (tokenizer.h)
+  for (const char* key : {"init", "pretrain", "eot_id"}) lm.erase(key);
+  lm["vocab_size"] = spec.action_space.n;
+  // EOT + the longest context + the last action
+  const int64_t needed = spec.observation_space.flat_size() + 1;
+  lm["context"] = std::max(needed, lm.value("context", TransformerLmConfig{}.context));
+  const auto lm_config = config_from_json<TransformerLmConfig>(lm, where);
+  auto policy = std::make_shared<LmPolicyImpl>(lm_config, eot_id);
+  if (init == "pretrained") {
+    if (text_env == nullptr)
+      throw Error(where + ": \"init\": \"pretrained\" needs a text env (" + spec.id +
+                  " is not one); use \"init\": \"random\"");
+    TransformerLm base = base_lm(*text_env, lm_config, pretrain, progress);
+    copy_weights(*policy->lm(), *base);
+  }
+  return policy;
+}
+
+Policy make(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json& config,
+            const std::string& where, bool progress) {
   if (spec.action_space.is_box() && spec.observation_space.is_box()) {
     return std::make_shared<GaussianMlpImpl>(spec.observation_space.flat_size(),
                                              spec.action_space.flat_size(),
                                              config_from_json<GaussianMlpConfig>(config, where));
   }
   // token generation: observations [n, context tokens], actions the next token
-  if (spec.action_space.is_discrete() && spec.observation_space.is_box()) {
-    json lm = config.is_null() ? json::object() : config;
-    const int64_t eot_id = lm.value("eot_id", int64_t{1});  // SentencePiece's eos id (tokenizer.h)
-    lm.erase("eot_id");
-    lm["vocab_size"] = spec.action_space.n;
-    // EOT + the longest context + the last action
-    lm["context"] = spec.observation_space.flat_size() + 1;
-    return std::make_shared<LmPolicyImpl>(config_from_json<TransformerLmConfig>(lm, where), eot_id);
-  }
+  if (spec.action_space.is_discrete() && spec.observation_space.is_box())
+    return make_lm_policy(spec, text_env, config, where, progress);
   throw Error(where + ": no policy for env " + spec.id + " with observations " +
               spec.observation_space.describe() + " and actions " + spec.action_space.describe());
+}
+
+}  // namespace
+
+Policy make_policy(const envs::Env& env, const json& config, const std::string& where,
+                   bool progress) {
+  return make(env.spec(), dynamic_cast<const text::TextEnv*>(&env), config, where, progress);
+}
+
+void check_policy_config(const envs::Env& env, const json& config, const std::string& where) {
+  json quick = config.is_null() ? json::object() : config;
+  const bool lm = env.spec().action_space.is_discrete();
+  if (lm && quick.value("init", std::string("pretrained")) == "pretrained") {
+    // the pretraining config is still checked, the model not built
+    config_from_json<PretrainConfig>(quick.value("pretrain", json::object()), where + ": pretrain");
+    quick["init"] = "random";
+  }
+  make(env.spec(), nullptr, quick, where, false);
+}
+
+Policy make_policy(const envs::EnvSpec& spec, const json& config, const std::string& where) {
+  return make(spec, nullptr, config, where, false);
 }
 
 }  // namespace tandem::agents

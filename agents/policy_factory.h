@@ -1,4 +1,12 @@
-// The policy an env's spaces call for: Box actions get the Gaussian MLP actor-critic.
+// The policy an env's spaces call for: Box actions get the Gaussian MLP actor-critic, token
+// generation (Discrete actions over a Box context) the transformer LM.
+//
+// LM policy config: the TransformerLmConfig fields (vocab_size and context are set from the
+// env: context = max(given, the longest episode)), plus
+//   "eot_id"   — the end-of-text id every sequence starts with (default 1, the tokenizer's);
+//   "init"     — "pretrained" (default): the task's cached base model (agents/base_lm.h),
+//                trained on first use; "random": GPT-2 initialization;
+//   "pretrain" — the PretrainConfig of that base model.
 #pragma once
 
 #include <string>
@@ -10,6 +18,13 @@
 namespace tandem::agents {
 
 // `config` holds the architecture fields (unknown fields are errors naming `where`).
+// `progress`: a progress bar while a base model trains.
+Policy make_policy(const envs::Env& env, const json& config, const std::string& where,
+                   bool progress = false);
+// Checks `config` for `env` (unknown fields, ranges) by building the policy without loading or
+// training a base model. Throws tandem::Error naming `where`.
+void check_policy_config(const envs::Env& env, const json& config, const std::string& where);
+// From the spaces alone: no base model to load, so an LM needs "init": "random".
 Policy make_policy(const envs::EnvSpec& spec, const json& config, const std::string& where);
 
 }  // namespace tandem::agents

@@ -13,6 +13,7 @@ TrajectoryBatch map_fields(const TrajectoryBatch& b, Fn fn) {
   out.actions = f(b.actions);
   out.mask = f(b.mask);
   out.episode_start = f(b.episode_start);
+  out.env_obs = f(b.env_obs);
   out.rewards = f(b.rewards);
   out.log_probs = f(b.log_probs);
   out.ref_log_probs = f(b.ref_log_probs);

@@ -13,6 +13,8 @@ struct TrajectoryBatch {
   torch::Tensor actions;        // [B, T, act_dim] float (Discrete: [B, T, 1] holding indices)
   torch::Tensor mask;           // [B, T] float, 1 on valid steps
   torch::Tensor episode_start;  // [B, T] bool, a stateful policy resets its state here
+  torch::Tensor env_obs;        // [B, T, obs_dim] float, as the env gave them: what reward models
+                                //   read (a policy's observation normalizer keeps moving)
   // filled by rollout collection (undefined for datasets)
   torch::Tensor rewards;      // [B, T] float, the learner's reward (env's, or a reward model's)
   torch::Tensor log_probs;    // [B, T] float, log π_old(a_t|s_t) at collection time

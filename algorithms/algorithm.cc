@@ -1,5 +1,6 @@
 #include "algorithms/algorithm.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -10,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "agents/policy_factory.h"
+#include "algorithms/reward_source.h"
 #include "envs/error.h"
 #include "envs/human_format.h"
 #include "envs/registry.h"
@@ -68,8 +70,12 @@ RunContext::RunContext(RunOptions options)
   if (auto set_blas_threads =
           reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
     set_blas_threads(std::max(1, options_.threads));
-  if (!options_.out_dir.empty())
+  if (!options_.out_dir.empty()) {
     metrics_ = std::make_unique<MetricsWriter>(options_.out_dir + "/metrics.jsonl");
+    // samples only where an episode is worth reading (text): a control episode is numbers
+    if (spec_.action_space.is_discrete())
+      samples_ = std::make_unique<MetricsWriter>(options_.out_dir + "/samples.jsonl");
+  }
 }
 
 std::unique_ptr<envs::Env> RunContext::make_env() const {
@@ -77,7 +83,39 @@ std::unique_ptr<envs::Env> RunContext::make_env() const {
 }
 
 agents::Policy RunContext::make_policy() const {
-  return agents::make_policy(spec_, options_.policy, "policy config");
+  return agents::make_policy(*make_env(), options_.policy, "policy config", options_.progress);
+}
+
+json RunContext::evaluation_extras(int64_t env_steps, const EvalStats& eval,
+                                   agents::PolicyImpl& policy) {
+  json out = json::object();
+  if (std::isfinite(eval.distinct_2)) out["eval/distinct_2"] = eval.distinct_2;
+  torch::NoGradGuard no_grad;
+  const agents::TrajectoryBatch& episodes = eval.episodes;
+  if (reference_) {
+    agents::EvaluateResult now = policy.evaluate(episodes);
+    agents::EvaluateResult ref = reference_->evaluate(episodes);
+    torch::Tensor log_ratio = (now.log_prob - ref.log_prob) * episodes.mask;  // [E, T]
+    torch::Tensor k3 = (torch::exp(-log_ratio) - 1 + log_ratio) * episodes.mask;
+    out["eval/kl_ref"] = log_ratio.sum(1).mean().item<double>();
+    out["eval/kl_ref_k3"] = k3.sum(1).mean().item<double>();
+    out["eval/entropy"] = ((now.entropy * episodes.mask).sum() / episodes.mask.sum()).item<double>();
+  }
+  if (reward_source_) {
+    agents::TrajectoryBatch scored = episodes;
+    scored.rewards = torch::zeros_like(episodes.mask);
+    reward_source_->relabel(scored);
+    out["eval/proxy_reward"] = scored.masked_sum(scored.rewards).mean().item<double>();
+  }
+  if (samples_) {
+    // a few episodes per evaluation, always the same evaluation seeds: progress reads across lines
+    for (size_t k = 0; k < std::min<size_t>(4, eval.summaries.size()); ++k) {
+      json line = {{"env_steps", env_steps}, {"return", eval.returns[k]}};
+      if (eval.summaries[k].is_object()) line.update(eval.summaries[k]);
+      samples_->write(line);
+    }
+  }
+  return out;
 }
 
 std::string RunContext::checkpoint_path() const {
@@ -102,7 +140,7 @@ std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train
           return env;
         },
         options_.eval_episodes,
-        options_.seed * 1000003ull + 1000000007ull);
+        options_.seed * 1000003ull + 1000000007ull, options_.eval_deterministic);
     last_eval_ = eval;
     while (next_eval_ <= env_steps) next_eval_ += options_.eval_interval;
   }
@@ -115,6 +153,7 @@ std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train
     line["eval/return_max"] = eval->return_max;
     line["eval/length_mean"] = eval->length_mean;
     line["eval/episodes"] = options_.eval_episodes;
+    line.update(evaluation_extras(env_steps, *eval, policy));
     for (auto it = train_metrics.begin(); it != train_metrics.end(); ++it) line[it.key()] = *it;
     metrics_->write(line);
   }

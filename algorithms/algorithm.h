@@ -23,6 +23,8 @@
 
 namespace tandem::algorithms {
 
+class RewardSource;
+
 struct RunOptions {
   std::string env_id = "Hopper-v5";
   json env_options = json::object();
@@ -31,6 +33,7 @@ struct RunOptions {
   int64_t total_steps = 1000000;     // env steps of training
   int64_t eval_interval = 20000;     // env steps between evaluations
   int64_t eval_episodes = 10;        // episodes per evaluation
+  bool eval_deterministic = true;    // mean action / most likely token; false: sample
   std::string out_dir;               // run folder; empty: no files written
   int threads = 1;                   // torch intra-op threads and env stepping threads
   bool progress = true;              // progress bar on stderr
@@ -46,6 +49,12 @@ class RunContext {
   // The policy for this run's env, built from options().policy, seeded by options().seed.
   agents::Policy make_policy() const;
 
+  // What evaluations also measure, once an algorithm has them: KL of the evaluated episodes to
+  // the reference policy (sequence-level, nats, k1 and k3 estimators) and token entropy; the
+  // learned reward's score of the same episodes ("proxy reward").
+  void set_reference(agents::Policy reference) { reference_ = std::move(reference); }
+  void set_reward_source(std::shared_ptr<RewardSource> source) { reward_source_ = source; }
+
   // After each iteration: runs an evaluation when one is due (and always at the end of the
   // budget), writes a metrics line, moves the progress bar. Returns the evaluation, if any.
   std::optional<EvalStats> report(int64_t env_steps, const json& train_metrics,
@@ -60,9 +69,14 @@ class RunContext {
   RunOptions options_;
   envs::EnvSpec spec_;
   std::unique_ptr<MetricsWriter> metrics_;
+  std::unique_ptr<MetricsWriter> samples_;
+  agents::Policy reference_;
+  std::shared_ptr<RewardSource> reward_source_;
   std::chrono::steady_clock::time_point start_;
   int64_t next_eval_ = 0;
   std::optional<EvalStats> last_eval_;
+  // The extra evaluation metrics (set_reference, set_reward_source, distinct-2) and samples.
+  json evaluation_extras(int64_t env_steps, const EvalStats& eval, agents::PolicyImpl& policy);
   double last_progress_print_ = -1;
 };
 

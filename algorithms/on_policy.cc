@@ -7,6 +7,7 @@
 
 #include "algorithms/checkpoint.h"
 #include "algorithms/gae.h"
+#include "algorithms/reward_model.h"
 #include "algorithms/rollout.h"
 #include "envs/error.h"
 #include "envs/vector_env.h"
@@ -26,10 +27,16 @@ torch::Tensor value_loss(const torch::Tensor& values, const torch::Tensor& old_v
 
 void OnPolicyAlgorithm::train(RunContext& ctx) {
   policy_ = ctx.make_policy();
+  if (!base_.reward_model.empty()) {
+    reward_source_ = std::make_shared<LearnedRewardSource>(
+        load_reward_model(base_.reward_model, *policy_, ctx.spec()));
+  }
   if (needs_reference() || base_.kl_coef > 0) {
     reference_ = policy_->clone_policy();
     for (auto& p : reference_->parameters()) p.requires_grad_(false);
+    ctx.set_reference(reference_);
   }
+  if (reward_source_) ctx.set_reward_source(reward_source_);
   flat_ = std::make_unique<FlatParameters>(policy_->parameters());
   optimizer_ = std::make_unique<torch::optim::Adam>(
       std::vector<torch::Tensor>{flat_->flat()},
@@ -40,11 +47,12 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
   RolloutCollector collector(envs, ctx.options().seed);
   RewardScaler scaler(base_.gamma, base_.reward_clip);
 
-  const int64_t per_iteration = base_.num_envs * base_.steps_per_env;
-  const int64_t iterations = (ctx.options().total_steps + per_iteration - 1) / per_iteration;
+  // until the budget is spent: whole-episode rollouts (text) take fewer steps than their cap
+  const int64_t total = ctx.options().total_steps;
   ctx.report(0, json::object(), *policy_);
-  for (int64_t iteration = 1; iteration <= iterations; ++iteration) {
-    const double frac = base_.anneal_lr ? 1.0 - (iteration - 1.0) / iterations : 1.0;
+  for (int64_t iteration = 1; collector.env_steps() < total; ++iteration) {
+    const double frac =
+        base_.anneal_lr ? 1.0 - static_cast<double>(collector.env_steps()) / total : 1.0;
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(frac * base_.learning_rate);
 
@@ -91,7 +99,7 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
     metrics["charts/steps_per_second"] = collector.env_steps() / ctx.wall_seconds();
     ctx.report(collector.env_steps(), metrics, *policy_);
     if (!ctx.checkpoint_path().empty() &&
-        (iteration % base_.checkpoint_interval == 0 || iteration == iterations)) {
+        (iteration % base_.checkpoint_interval == 0 || collector.env_steps() >= total)) {
       save_checkpoint(ctx.checkpoint_path(), *policy_, optimizer_.get(),
                       {{"algorithm", name_},
                        {"iteration", iteration},

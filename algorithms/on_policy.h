@@ -39,6 +39,7 @@ struct OnPolicyConfig {
   double kl_coef = 0.0;
   std::string advantage_whitening = "batch";
   int64_t checkpoint_interval = 50;
+  std::string reward_model;
 
   template <class V>
   void visit(V& v) {
@@ -65,6 +66,8 @@ struct OnPolicyConfig {
             "where advantages are whitened");
     v.field("checkpoint_interval", checkpoint_interval, int64_t{1}, int64_t{1} << 30,
             "iterations between checkpoints (one is always written at the end)");
+    v.field("reward_model", reward_model, std::vector<std::string>{},
+            "folder of a finished reward_model run: learn from its reward, not the env's (RLHF)");
   }
 };
 

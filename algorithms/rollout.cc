@@ -49,6 +49,7 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
 
   // time-major buffers: one step's write is one contiguous block
   torch::Tensor obs = torch::empty({steps, n, obs_dim});
+  torch::Tensor env_obs = torch::empty({steps, n, obs_dim});
   torch::Tensor actions = torch::empty({steps, n, act_dim});
   torch::Tensor rewards = torch::empty({steps, n});
   torch::Tensor log_probs = torch::empty({steps, n});
@@ -83,6 +84,7 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
     env_steps_ += live;
 
     put(obs, t, obs_in);
+    put(env_obs, t, raw_obs_);
     put(actions, t, a.action);
     put(rewards, t, s.reward);
     put(log_probs, t, a.log_prob);
@@ -108,7 +110,7 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
   }
 
   if (used < steps) {
-    for (torch::Tensor* b : {&obs, &actions, &rewards, &log_probs, &values, &truncated,
+    for (torch::Tensor* b : {&obs, &env_obs, &actions, &rewards, &log_probs, &values, &truncated,
                              &truncated_values, &episode_start, &episode_end, &mask})
       *b = b->slice(0, 0, used);
   }
@@ -124,6 +126,7 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
   // [T, N, ...] -> [N, T, ...]
   agents::TrajectoryBatch b;
   b.obs = obs.transpose(0, 1).contiguous();
+  b.env_obs = env_obs.transpose(0, 1).contiguous();
   b.actions = actions.transpose(0, 1).contiguous();
   b.rewards = rewards.t().contiguous();
   b.log_probs = log_probs.t().contiguous();

@@ -5,9 +5,27 @@
 namespace tandem::envs {
 
 std::vector<float> Env::reset(std::optional<uint64_t> seed) {
-  if (seed) rng_.seed(*seed);
+  // without a seed the next one is drawn from the stream, so every episode has a seed to
+  // replay it from (context())
+  seed_ = seed ? *seed : rng_();
+  rng_.seed(seed_);
   elapsed_ = 0;
   needs_reset_ = false;
+  return reset_impl();
+}
+
+std::vector<float> Env::reset_to_context(const json& context) {
+  elapsed_ = 0;
+  needs_reset_ = false;
+  return reset_to_context_impl(context);
+}
+
+std::vector<float> Env::reset_to_context_impl(const json& context) {
+  if (!context.is_object() || !context.contains("seed") || !context["seed"].is_number_unsigned())
+    throw Error(spec_.id + ": an episode context needs \"seed\" (a non-negative integer), got " +
+                context.dump());
+  seed_ = context["seed"].get<uint64_t>();
+  rng_.seed(seed_);
   return reset_impl();
 }
 

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "envs/config.h"
 #include "envs/space.h"
 
 namespace tandem::envs {
@@ -22,6 +23,11 @@ struct EnvSpec {
   Space observation_space;
   Space action_space;
   int64_t max_episode_steps = 1000;
+  // Settings the env suggests to whoever trains on it (like a benchmark's tuned
+  // hyperparameters), below anything a user sets and above an algorithm's own defaults:
+  //   {"algorithm": {"*": {field: value}, "<algorithm name>": {...}}, "policy": {...}}
+  // An algorithm takes only the fields its config has; "*" applies to every algorithm.
+  json recommended = json::object();
 };
 
 // Named scalars an env reports beside the reward (its reward terms, x velocity, ...).
@@ -49,6 +55,18 @@ class Env {
 
   int64_t elapsed_steps() const { return elapsed_; }
 
+  // What the current episode started from, enough to start it again: {"seed": s} by default
+  // (a control env draws its initial state from the seed), {"prompt": "..."} for text tasks.
+  // Feedback datasets store it, so a learner can sample its own episode from a
+  // demonstration's start.
+  json context() const { return context_impl(); }
+  // Starts an episode from a context() of this env. Throws tandem::Error naming the missing
+  // or ill-typed field.
+  std::vector<float> reset_to_context(const json& context);
+  // The episode so far, for people (samples in reports): context() by default; text tasks add
+  // the completion.
+  virtual json describe_episode() const { return context(); }
+
   // Evaluation mode: envs with held-out episode sources (text tasks' eval prompts) draw from
   // them; control envs have nothing to switch.
   virtual void set_evaluation(bool evaluation) {}
@@ -59,6 +77,9 @@ class Env {
   virtual std::vector<float> reset_impl() = 0;
   // Fills obs, reward, terminated and info; truncation is added by step().
   virtual StepResult step_impl(const std::vector<float>& action) = 0;
+  virtual json context_impl() const { return {{"seed", seed_}}; }
+  // Default: reseed from context["seed"], then reset_impl().
+  virtual std::vector<float> reset_to_context_impl(const json& context);
 
   std::mt19937_64& rng() { return rng_; }
   double uniform(double lo, double hi);
@@ -68,6 +89,7 @@ class Env {
  private:
   EnvSpec spec_;
   std::mt19937_64 rng_{0};
+  uint64_t seed_ = 0;  // the seed the current episode was reset with
   int64_t elapsed_ = 0;
   bool needs_reset_ = true;
 };

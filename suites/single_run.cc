@@ -31,6 +31,29 @@ std::string git_revision() {
   return rev.empty() ? "unknown" : rev;
 }
 
+TunedConfig apply_recommended(const envs::EnvSpec& spec, const std::string& algorithm,
+                              const json& algorithm_config, const json& policy_config,
+                              const std::string& where) {
+  const json& recommended = spec.recommended;
+  const json defaults = algorithms::make_algorithm(algorithm, json::object(), where)->config();
+  json tuned = json::object();
+  const json suggested = recommended.value("algorithm", json::object());
+  for (const std::string& key : {std::string("*"), algorithm}) {
+    const json fields = suggested.value(key, json::object());
+    for (const auto& [field, value] : fields.items())
+      if (defaults.contains(field)) tuned[field] = value;
+  }
+  tuned.merge_patch(algorithm_config);
+  TunedConfig out;
+  // building it validates every field and fills in the defaults
+  out.algorithm = algorithms::make_algorithm(algorithm, tuned, where)->config();
+  out.policy = recommended.value("policy", json::object());
+  out.policy.merge_patch(policy_config);
+  out.eval_deterministic =
+      recommended.value("evaluation", json::object()).value("deterministic", true);
+  return out;
+}
+
 json resolve_run_config(const RunRequest& request) {
   json file = json::object();
   if (!request.config_file.empty()) file = read_json_file(request.config_file);
@@ -47,18 +70,24 @@ json resolve_run_config(const RunRequest& request) {
       apply_override(algorithm, assignment);
     }
   }
-  // building them validates every field and fills in the defaults
-  auto algo = algorithms::make_algorithm(request.algorithm, algorithm,
-                                         where + ": algorithm '" + request.algorithm + "'");
   auto env_instance = envs::make_env(request.env_id, env);
-  auto policy_instance = agents::make_policy(env_instance->spec(), policy, where + ": policy");
+  const TunedConfig tuned =
+      apply_recommended(env_instance->spec(), request.algorithm, algorithm, policy,
+                        where + ": algorithm '" + request.algorithm + "'");
+  const json& policy_config = tuned.policy;
+  const bool deterministic = tuned.eval_deterministic;
+  auto policy_instance =
+      agents::make_policy(*env_instance, policy_config, where + ": policy", request.progress);
   return {{"env", {{"id", request.env_id}, {"options", env}}},
-          {"algorithm", {{"name", request.algorithm}, {"config", algo->config()}}},
-          {"policy", policy},
+          {"algorithm", {{"name", request.algorithm}, {"config", tuned.algorithm}}},
+          {"policy", policy_config},
           {"policy_description", policy_instance->describe()},
           {"seed", request.seed},
           {"steps", request.steps},
-          {"eval", {{"interval", request.eval_interval}, {"episodes", request.eval_episodes}}},
+          {"eval",
+           {{"interval", request.eval_interval},
+            {"episodes", request.eval_episodes},
+            {"deterministic", deterministic}}},
           {"threads", request.threads},
           {"git_revision", git_revision()}};
 }
@@ -72,6 +101,7 @@ RunOutcome train_run(const RunRequest& request) {
   fs::create_directories(outcome.out_dir);
   // a fresh run: earlier metrics of the same folder would interleave with the new ones
   fs::remove(outcome.out_dir + "/metrics.jsonl");
+  fs::remove(outcome.out_dir + "/samples.jsonl");
   fs::remove(outcome.out_dir + "/done");
   write_file_atomic(outcome.out_dir + "/config.json", resolved.dump(2) + "\n");
 
@@ -83,6 +113,7 @@ RunOutcome train_run(const RunRequest& request) {
   options.total_steps = request.steps;
   options.eval_interval = request.eval_interval;
   options.eval_episodes = request.eval_episodes;
+  options.eval_deterministic = resolved["eval"]["deterministic"];
   options.out_dir = outcome.out_dir;
   options.threads = request.threads;
   options.progress = request.progress;
@@ -107,10 +138,11 @@ algorithms::EvalStats eval_checkpoint(const EvalRequest& request) {
   const std::string env_id = config.at("env").at("id");
   const json env_options = config.at("env").at("options");
   auto make = [&] { return envs::make_env(env_id, env_options); };
-  agents::Policy policy = agents::make_policy(make()->spec(), config.at("policy"), config_path);
+  agents::Policy policy = agents::make_policy(*make(), config.at("policy"), config_path);
   algorithms::load_checkpoint(request.checkpoint, *policy, nullptr, /*restore_rng=*/false);
-  return algorithms::evaluate_policy(*policy, make, request.episodes, request.seed,
-                                     request.deterministic);
+  const bool deterministic =
+      request.deterministic && config.at("eval").value("deterministic", true);
+  return algorithms::evaluate_policy(*policy, make, request.episodes, request.seed, deterministic);
 }
 
 }  // namespace tandem::suites

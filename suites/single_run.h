@@ -9,6 +9,7 @@
 
 #include "algorithms/evaluation.h"
 #include "envs/config.h"
+#include "envs/env.h"
 
 namespace tandem::suites {
 
@@ -31,6 +32,17 @@ struct RunOutcome {
   algorithms::EvalStats final_eval;
   double wall_seconds = 0;
 };
+
+// What a run on an env resolves to once the env's recommended settings (EnvSpec::recommended)
+// sit between the algorithm's defaults and the user's values.
+struct TunedConfig {
+  json algorithm;  // the algorithm's full config
+  json policy;     // the policy config (recommended fields, then the user's)
+  bool eval_deterministic = true;
+};
+TunedConfig apply_recommended(const envs::EnvSpec& spec, const std::string& algorithm,
+                              const json& algorithm_config, const json& policy_config,
+                              const std::string& where);
 
 // The fully resolved configuration of a request (defaults included), as config.json holds it.
 json resolve_run_config(const RunRequest& request);

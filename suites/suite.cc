@@ -11,6 +11,7 @@
 #include "algorithms/algorithm.h"
 #include "envs/error.h"
 #include "envs/registry.h"
+#include "suites/single_run.h"
 
 namespace tandem::suites {
 namespace {
@@ -341,8 +342,8 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
       throw Error(where + ": task '" + task.label + "': " + e.what());
     }
     for (const auto& algo : suite.algorithms) {
-      agents::make_policy(
-          env->spec(), algo.policy,
+      agents::check_policy_config(
+          *env, algo.policy,
           where + ": algorithm '" + algo.label + "' policy on task '" + task.label + "'");
     }
   }
@@ -387,14 +388,20 @@ json Suite::resolved() const {
 }
 
 json Suite::expected_run_config(const SuiteRun& run) const {
-  return {
-      {"env", {{"id", run.task->env_id}, {"options", run.task->options}}},
-      {"algorithm", {{"name", run.algorithm->name}, {"config", run.algorithm->resolved_config}}},
-      {"policy", run.algorithm->policy},
-      {"seed", run.seed},
-      {"steps", run.task->steps},
-      {"eval", {{"interval", run.task->eval_interval}, {"episodes", run.task->eval_episodes}}},
-      {"threads", threads}};
+  // what train_run will resolve: the task's env recommends settings of its own
+  const TunedConfig tuned = apply_recommended(
+      envs::make_env(run.task->env_id, run.task->options)->spec(), run.algorithm->name,
+      run.algorithm->config, run.algorithm->policy, "suite algorithm '" + run.algorithm->label + "'");
+  return {{"env", {{"id", run.task->env_id}, {"options", run.task->options}}},
+          {"algorithm", {{"name", run.algorithm->name}, {"config", tuned.algorithm}}},
+          {"policy", tuned.policy},
+          {"seed", run.seed},
+          {"steps", run.task->steps},
+          {"eval",
+           {{"interval", run.task->eval_interval},
+            {"episodes", run.task->eval_episodes},
+            {"deterministic", tuned.eval_deterministic}}},
+          {"threads", threads}};
 }
 
 json comparable_run_config(const json& config) {

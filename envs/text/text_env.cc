@@ -49,14 +49,51 @@ Shared shared_for(const std::string& task_name, const json& task_options, int64_
 
 }  // namespace
 
-std::vector<std::string> base_model_texts(const TextTask& task, const json& task_options) {
+namespace {
+
+std::vector<std::string> task_texts(const TextTask& task, const json& task_options,
+                                    bool validation) {
   if (const auto* sort = dynamic_cast<const SortTask*>(&task)) {
     std::vector<std::string> texts;
-    for (const auto& d : sort->demonstrations(20000, 0.5, 0)) texts.push_back(d.prompt + d.completion);
+    for (const auto& d : sort->demonstrations(validation ? 1000 : 20000, 0.5, validation ? 1 : 0))
+      texts.push_back(d.prompt + d.completion);
     return texts;
   }
   const std::string corpus = task_options.value("corpus", std::string("fortunes"));
-  return texts(corpus == "synthetic" ? synthetic_corpus().train : load_fortunes().train);
+  const Corpus c = corpus == "synthetic" ? synthetic_corpus() : load_fortunes();
+  return texts(validation ? c.validation : c.train);
+}
+
+// The RLHF settings (algorithms.md: γ = 1, per-token KL for PPO only, RM-score scaling; trlX's
+// few epochs per rollout) at this project's scale: a rollout is num_envs whole completions.
+// The sort model is small enough for the CI's two cores; sentiment's is the 4 × 4 × 192 default.
+json recommended_settings(const std::string& task_name, int64_t max_new_tokens) {
+  json on_policy = {{"num_envs", 32},       {"steps_per_env", max_new_tokens + 1},
+                    {"epochs", 4},          {"minibatches", 4},
+                    {"learning_rate", 3e-5}, {"anneal_lr", false},
+                    {"gamma", 1.0},         {"gae_lambda", 0.95},
+                    {"max_grad_norm", 1.0}, {"checkpoint_interval", 10}};
+  json policy = task_name == "sort"
+                    ? json{{"layers", 2},
+                           {"heads", 2},
+                           {"width", 64},
+                           {"pretrain", {{"steps", 1000}, {"learning_rate", 3e-3}, {"warmup_steps", 20}}}}
+                    : json{{"pretrain", {{"steps", 400}}}};
+  return {{"algorithm", {{"*", on_policy}, {"ppo", {{"kl_coef", 0.05}}}}},
+          {"policy", policy},
+          // sampled completions: greedy decoding says little about a policy's distribution
+          {"evaluation", {{"deterministic", false}}}};
+}
+
+}  // namespace
+
+std::vector<std::string> base_model_texts(const TextTask& task, const json& task_options) {
+  return task_texts(task, task_options, false);
+}
+
+std::vector<std::string> base_model_validation_texts(const TextTask& task,
+                                                     const json& task_options) {
+  return task_texts(task, task_options, true);
 }
 
 TextEnv::TextEnv(const std::string& task_name, const json& options)
@@ -68,9 +105,9 @@ TextEnv::TextEnv(const std::string& task_name, ConfigReader r)
       max_prompt_tokens_(r.integer("max_prompt_tokens", 32, 1, 4096)) {
   // sort's few characters leave room for ~283 pieces beside the 259 special and byte ones
   const int64_t vocab = r.integer("vocab_size", task_name == "sort" ? 280 : 2048, 260, 65536);
-  const json task_options = r.object("task");
+  task_options_ = r.object("task");
   r.finish();
-  Shared s = shared_for(task_name, task_options, vocab);
+  Shared s = shared_for(task_name, task_options_, vocab);
   task_ = s.task;
   tokenizer_ = s.tokenizer;
   const int64_t length = max_prompt_tokens_ + max_new_tokens_;
@@ -79,6 +116,7 @@ TextEnv::TextEnv(const std::string& task_name, ConfigReader r)
   mutable_spec().action_space = envs::Space::discrete(tokenizer_->vocab_size());
   // the sequence ends itself at max_new_tokens: the time limit never comes first
   mutable_spec().max_episode_steps = max_new_tokens_ + 1;
+  mutable_spec().recommended = recommended_settings(task_name, max_new_tokens_);
 }
 
 std::vector<float> TextEnv::observation() const {
@@ -90,7 +128,18 @@ std::vector<float> TextEnv::observation() const {
 
 std::vector<float> TextEnv::reset_impl() {
   const auto& prompts = task_->prompts(evaluation_ ? PromptSplit::kEval : PromptSplit::kTrain);
-  prompt_ = prompts[std::uniform_int_distribution<size_t>(0, prompts.size() - 1)(rng())];
+  return start(prompts[std::uniform_int_distribution<size_t>(0, prompts.size() - 1)(rng())]);
+}
+
+std::vector<float> TextEnv::reset_to_context_impl(const json& context) {
+  if (!context.is_object() || !context.contains("prompt") || !context["prompt"].is_string())
+    throw Error(spec().id + ": an episode context needs \"prompt\" (a string), got " +
+                context.dump());
+  return start(context["prompt"].get<std::string>());
+}
+
+std::vector<float> TextEnv::start(const std::string& prompt) {
+  prompt_ = prompt;
   std::vector<int> ids = tokenizer_->encode(prompt_);
   if (static_cast<int64_t>(ids.size()) > max_prompt_tokens_)
     ids.erase(ids.begin(), ids.end() - max_prompt_tokens_);

@@ -22,18 +22,27 @@ class TextEnv : public envs::Env {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const std::string& prompt() const { return prompt_; }
   std::string completion_text() const;
+  const json& task_options() const { return task_options_; }
+  json describe_episode() const override {
+    return {{"prompt", prompt_}, {"completion", completion_text()}};
+  }
   int64_t max_new_tokens() const { return max_new_tokens_; }
   int64_t max_prompt_tokens() const { return max_prompt_tokens_; }
 
  protected:
   std::vector<float> reset_impl() override;
   envs::StepResult step_impl(const std::vector<float>& action) override;
+  json context_impl() const override { return {{"prompt", prompt_}}; }
+  // {"prompt": "..."}: any prompt, not only the task's own.
+  std::vector<float> reset_to_context_impl(const json& context) override;
 
  private:
   TextEnv(const std::string& task_name, ConfigReader r);
   std::vector<float> observation() const;
+  std::vector<float> start(const std::string& prompt);
 
   int64_t max_new_tokens_, max_prompt_tokens_;
+  json task_options_;
   std::shared_ptr<const TextTask> task_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   bool evaluation_ = false;
@@ -47,5 +56,9 @@ class TextEnv : public envs::Env {
 // sentiment (or the synthetic corpus when the task options say so), 20 000 half-corrupted
 // demonstrations for sort.
 std::vector<std::string> base_model_texts(const TextTask& task, const json& task_options);
+// Held-out texts of the same kind, for the base model's validation loss: fortunes' validation
+// split (or the synthetic one), 1 000 half-corrupted sort demonstrations drawn apart.
+std::vector<std::string> base_model_validation_texts(const TextTask& task,
+                                                     const json& task_options);
 
 }  // namespace tandem::text

@@ -1,9 +1,6 @@
 #include "envs/text/tokenizer.h"
 
 #include <dlfcn.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -12,6 +9,7 @@
 #include <filesystem>
 
 #include "envs/error.h"
+#include "envs/file_lock.h"
 #include "envs/text/hash.h"
 #include "envs/text/shim/sentencepiece_shim.h"
 
@@ -172,31 +170,6 @@ size_t utf8_length(std::string_view text, size_t i) {
 }
 
 constexpr std::string_view kMetaSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's space
-
-// Holds flock() on a lock file for its lifetime.
-class FileLock {
- public:
-  explicit FileLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0)
-      throw Error(path +
-                  ": cannot create the tokenizer lock file (is the cache "
-                  "folder writable? set TANDEM_CACHE_DIR to move it)");
-    if (::flock(fd_, LOCK_EX) != 0) {
-      ::close(fd_);
-      throw Error(path + ": flock failed (a file system without locks? set TANDEM_CACHE_DIR)");
-    }
-  }
-  ~FileLock() {
-    ::flock(fd_, LOCK_UN);
-    ::close(fd_);
-  }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 std::string piece_name(const void* sp, int id) {
   size_t size = 0;

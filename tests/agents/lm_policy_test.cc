@@ -13,7 +13,7 @@
 namespace tandem::agents {
 namespace {
 
-const json kTinyLm = {{"layers", 1}, {"heads", 2}, {"width", 32}};
+const json kTinyLm = {{"layers", 1}, {"heads", 2}, {"width", 32}, {"init", "random"}};
 
 TEST(LmPolicy, EvaluateReproducesTheLogProbsOfCachedSampling) {
   std::string why;

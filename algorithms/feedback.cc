@@ -1,0 +1,226 @@
+#include "algorithms/feedback.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <torch/torch.h>
+
+#include "agents/torch_seed.h"
+#include "algorithms/evaluation.h"
+#include "envs/error.h"
+#include "envs/file_lock.h"
+#include "envs/text/hash.h"
+#include "envs/text/tokenizer.h"
+
+namespace tandem::algorithms {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kVersion = 1;
+constexpr int64_t kChunk = 64;  // episode starts sampled together
+
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+Episode row_episode(const EpisodeSet& set, int64_t k) {
+  Episode e;
+  e.context = set.contexts[k];
+  e.env_obs = set.batch.env_obs[k].slice(0, 0, set.lengths[k]).clone();
+  e.actions = set.batch.actions[k].slice(0, 0, set.lengths[k]).clone();
+  e.gold_return = set.returns[k];
+  e.summary = set.summaries[k];
+  return e;
+}
+
+json episode_json(const Episode& e) {
+  torch::Tensor a = e.actions.contiguous();
+  json actions = json::array();
+  for (int64_t t = 0; t < a.size(0); ++t) {
+    const float* p = a[t].data_ptr<float>();
+    actions.push_back(std::vector<float>(p, p + a.size(1)));
+  }
+  return {{"context", e.context},
+          {"actions", actions},
+          {"gold_return", e.gold_return},
+          {"summary", e.summary}};
+}
+
+// Replays the recorded actions from the recorded start.
+Episode replay(envs::Env& env, const json& j, const std::string& where) {
+  if (!j.is_object() || !j.contains("context") || !j.contains("gold_return") ||
+      !j["gold_return"].is_number())
+    throw Error(where + ": an episode needs \"context\", \"actions\" and \"gold_return\"");
+  Episode e;
+  e.context = j["context"];
+  e.gold_return = j["gold_return"].get<double>();
+  e.summary = j.value("summary", json());
+  const json actions = j.value("actions", json::array());
+  if (!actions.is_array() || actions.empty())
+    throw Error(where + ": \"actions\" must be a non-empty list of action lists");
+  const int64_t act_dim = env.spec().action_space.flat_size();
+  const int64_t steps = static_cast<int64_t>(actions.size());
+  std::vector<float> first = env.reset_to_context(e.context);
+  e.env_obs = torch::zeros({steps, static_cast<int64_t>(first.size())});
+  e.actions = torch::zeros({steps, act_dim});
+  std::vector<float> obs = first;
+  double gold = 0;
+  for (int64_t t = 0; t < steps; ++t) {
+    if (!actions[t].is_array() || static_cast<int64_t>(actions[t].size()) != act_dim)
+      throw Error(where + ": action " + std::to_string(t) + " must be a list of " +
+                  std::to_string(act_dim) + " numbers");
+    std::vector<float> a = actions[t].get<std::vector<float>>();
+    e.env_obs[t] = torch::tensor(obs);
+    e.actions[t] = torch::tensor(a);
+    envs::StepResult s = env.step(a);
+    gold += s.reward;
+    obs = s.obs;
+    if ((s.terminated || s.truncated) && t + 1 < steps)
+      throw Error(where + ": the episode ended after " + std::to_string(t + 1) + " of its " +
+                  std::to_string(steps) + " actions on replay (made with another env version?)");
+  }
+  if (std::abs(gold - e.gold_return) > 1e-6 * std::max(1.0, std::abs(gold)))
+    throw Error(where + ": replayed gold return " + std::to_string(gold) + " differs from the " +
+                "recorded " + std::to_string(e.gold_return) + " (made with another env version?)");
+  return e;
+}
+
+}  // namespace
+
+std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
+                                                  const EnvFactory& make_env,
+                                                  const PreferenceConfig& config, bool progress) {
+  agents::TorchSeedScope seeded(static_cast<uint64_t>(config.seed) * 2654435761ull + 17);
+  text::SplitMix64 rng(static_cast<uint64_t>(config.seed) ^ 0x5eedf00dull);
+  std::vector<PreferencePair> pairs;
+  for (int64_t start = 0; start < config.pairs; start += kChunk) {
+    const int64_t n = std::min(kChunk, config.pairs - start);
+    std::vector<std::unique_ptr<envs::Env>> envs;
+    std::vector<std::vector<float>> first;
+    for (int64_t k = 0; k < n; ++k) {
+      auto a = make_env();
+      a->set_evaluation(config.prompts == "eval");
+      a->reset(rng.next());
+      const json context = a->context();
+      auto b = make_env();
+      first.push_back(a->reset_to_context(context));
+      first.push_back(b->reset_to_context(context));
+      envs.push_back(std::move(a));
+      envs.push_back(std::move(b));
+    }
+    EpisodeSet set = run_episodes(policy, envs, first, /*deterministic=*/false);
+    for (int64_t k = 0; k < n; ++k) {
+      Episode a = row_episode(set, 2 * k), b = row_episode(set, 2 * k + 1);
+      const double p_a = sigmoid((a.gold_return - b.gold_return) / config.temperature);
+      const bool a_wins = rng.uniform() < p_a;
+      PreferencePair pair;
+      pair.p_chosen = a_wins ? p_a : 1.0 - p_a;
+      pair.flipped = rng.uniform() < config.flip_fraction;
+      const bool a_chosen = a_wins != pair.flipped;
+      pair.chosen = a_chosen ? std::move(a) : std::move(b);
+      pair.rejected = a_chosen ? std::move(b) : std::move(a);
+      pairs.push_back(std::move(pair));
+    }
+    if (progress)
+      std::fprintf(stderr, "\rpreference pairs: %lld/%lld", static_cast<long long>(pairs.size()),
+                   static_cast<long long>(config.pairs));
+  }
+  if (progress) std::fprintf(stderr, "\n");
+  return pairs;
+}
+
+void save_preferences(const std::string& path, const std::vector<PreferencePair>& pairs) {
+  std::string text;
+  for (const PreferencePair& p : pairs) {
+    json line = {{"version", kVersion},          {"kind", "preference"},
+                 {"p_chosen", p.p_chosen},       {"flipped", p.flipped},
+                 {"chosen", episode_json(p.chosen)}, {"rejected", episode_json(p.rejected)}};
+    text += line.dump() + "\n";
+  }
+  write_file_atomic(path, text);
+}
+
+std::vector<PreferencePair> load_preferences(const std::string& path, const EnvFactory& make_env) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open the preference file");
+  auto env = make_env();
+  std::vector<PreferencePair> pairs;
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const std::string where = path + " line " + std::to_string(number);
+    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) throw Error(where + ": not a JSON object");
+    if (j.value("version", 0) != kVersion)
+      throw Error(where + ": \"version\" must be " + std::to_string(kVersion));
+    if (j.value("kind", std::string()) != "preference")
+      throw Error(where + ": \"kind\" must be \"preference\"");
+    if (!j.contains("chosen") || !j.contains("rejected"))
+      throw Error(where + ": a preference needs \"chosen\" and \"rejected\" episodes");
+    PreferencePair p;
+    p.chosen = replay(*env, j["chosen"], where + ": chosen");
+    p.rejected = replay(*env, j["rejected"], where + ": rejected");
+    p.p_chosen = j.value("p_chosen", 1.0);
+    p.flipped = j.value("flipped", false);
+    pairs.push_back(std::move(p));
+  }
+  if (pairs.empty()) throw Error(path + ": no preference pairs");
+  return pairs;
+}
+
+std::string cached_preferences(const std::string& key, agents::PolicyImpl& policy,
+                               const EnvFactory& make_env, const PreferenceConfig& config,
+                               bool progress) {
+  const std::string full = "preferences v1|" + key + "|" + config_to_json(config).dump();
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx",
+                static_cast<unsigned long long>(text::fnv1a64(full)));
+  std::string id = make_env()->spec().id;
+  for (char& c : id)
+    if (c == '/') c = '_';
+  const fs::path path =
+      fs::path(text::default_cache_dir()) / "feedback" / (id + "-preferences-" + hex + ".jsonl");
+  fs::create_directories(path.parent_path());
+  FileLock lock(path.string() + ".lock");
+  if (!fs::exists(path))
+    save_preferences(path.string(), make_preference_pairs(policy, make_env, config, progress));
+  return path.string();
+}
+
+double preference_accuracy_ceiling(const std::vector<PreferencePair>& pairs, double temperature,
+                                   double flip_fraction) {
+  double sum = 0;
+  for (const PreferencePair& p : pairs) {
+    const double q = sigmoid((p.chosen.gold_return - p.rejected.gold_return) / temperature);
+    const double label = q * (1 - flip_fraction) + (1 - q) * flip_fraction;
+    sum += std::max(label, 1 - label);
+  }
+  return pairs.empty() ? 0 : sum / pairs.size();
+}
+
+agents::TrajectoryBatch episodes_batch(const std::vector<const Episode*>& episodes,
+                                       agents::PolicyImpl* policy) {
+  TANDEM_CHECK(!episodes.empty(), "episodes_batch of no episodes");
+  const int64_t rows = static_cast<int64_t>(episodes.size());
+  int64_t steps = 0;
+  for (const Episode* e : episodes) steps = std::max(steps, e->actions.size(0));
+  const int64_t obs_dim = episodes[0]->env_obs.size(1), act_dim = episodes[0]->actions.size(1);
+  agents::TrajectoryBatch b;
+  b.env_obs = torch::zeros({rows, steps, obs_dim});
+  b.actions = torch::zeros({rows, steps, act_dim});
+  b.mask = torch::zeros({rows, steps});
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t n = episodes[i]->actions.size(0);
+    b.env_obs[i].slice(0, 0, n).copy_(episodes[i]->env_obs);
+    b.actions[i].slice(0, 0, n).copy_(episodes[i]->actions);
+    b.mask[i].slice(0, 0, n).fill_(1.0);
+  }
+  b.episode_start = torch::zeros({rows, steps}, torch::kBool);
+  b.episode_start.select(1, 0).fill_(true);
+  b.obs = policy ? policy->preprocess(b.env_obs.view({rows * steps, obs_dim}), /*update=*/false)
+                       .view({rows, steps, -1})
+                 : b.env_obs;
+  return b;
+}
+
+}  // namespace tandem::algorithms

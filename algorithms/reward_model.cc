@@ -1,0 +1,215 @@
+#include "algorithms/reward_model.h"
+
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "algorithms/algorithm.h"
+#include "algorithms/checkpoint.h"
+#include "algorithms/feedback.h"
+#include "algorithms/preference_losses.h"
+#include "envs/error.h"
+
+namespace tandem::algorithms {
+namespace fs = std::filesystem;
+
+void LearnedRewardSource::relabel(agents::TrajectoryBatch& batch) {
+  torch::NoGradGuard no_grad;
+  batch.rewards = reward_->step_rewards(batch) * batch.mask;
+}
+
+agents::TrajectoryReward load_reward_model(const std::string& run_dir,
+                                           const agents::PolicyImpl& policy,
+                                           const envs::EnvSpec& spec) {
+  const std::string info_path = run_dir + "/reward_model.json";
+  const std::string weights = run_dir + "/reward_model.pt";
+  if (!fs::exists(info_path) || !fs::exists(weights))
+    throw Error(run_dir + ": no reward_model.json / reward_model.pt (is it the folder of a "
+                          "finished `reward_model` run?)");
+  const json info = read_json_file(info_path);
+  agents::TrajectoryReward reward = agents::make_trajectory_reward(
+      policy, spec.observation_space.flat_size(), spec.action_space.flat_size(),
+      info.value("mlp", json::object()), info_path);
+  torch::serialize::InputArchive archive;
+  archive.load_from(weights);
+  reward->load(archive);
+  return reward;
+}
+
+namespace {
+
+struct RewardModelConfig {
+  int64_t pairs = 1000;
+  double temperature = 1.0;
+  double flip_fraction = 0.0;
+  int64_t heldout_pairs = 500;
+  int64_t feedback_seed = 0;
+  std::string dataset;
+  int64_t batch_size = 32;
+  double learning_rate = 1e-4;
+  double weight_decay = 0.0;
+  double max_grad_norm = 1.0;
+  std::vector<int64_t> hidden = {64, 64};
+
+  template <class V>
+  void visit(V& v) {
+    v.field("pairs", pairs, int64_t{1}, int64_t{10000000},
+            "training pairs, sampled from the starting policy (ignored with dataset)");
+    v.field("temperature", temperature, 1e-6, 1e6,
+            "label noise: P(a ≻ b) = σ((gold_a − gold_b) / temperature)");
+    v.field("flip_fraction", flip_fraction, 0.0, 1.0, "fraction of labels flipped on purpose");
+    v.field("heldout_pairs", heldout_pairs, int64_t{1}, int64_t{1000000},
+            "held-out pairs from the evaluation episode starts (text: eval prompts)");
+    v.field("feedback_seed", feedback_seed, int64_t{0}, int64_t{1} << 53,
+            "seeds the sampled pairs and labels (the run's seed does not: runs share data)");
+    v.field("dataset", dataset, std::vector<std::string>{},
+            "a preference file (feedback.h format); empty: generate and cache");
+    v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "pairs per gradient step");
+    v.field("learning_rate", learning_rate, 0.0, 1.0, "AdamW step size");
+    v.field("weight_decay", weight_decay, 0.0, 10.0, "AdamW weight decay");
+    v.field("max_grad_norm", max_grad_norm, 0.0, 1e9, "global gradient-norm clip (0: off)");
+    v.field("hidden", hidden, int64_t{1}, int64_t{65536}, "control: hidden widths of r(s, a)");
+  }
+};
+
+struct PairScores {
+  torch::Tensor chosen, rejected;  // [B]
+};
+
+PairScores score(agents::TrajectoryRewardImpl& reward, const std::vector<PreferencePair>& pairs,
+                 const std::vector<int64_t>& rows) {
+  std::vector<const Episode*> chosen, rejected;
+  for (int64_t i : rows) {
+    chosen.push_back(&pairs[i].chosen);
+    rejected.push_back(&pairs[i].rejected);
+  }
+  agents::TrajectoryBatch c = episodes_batch(chosen, nullptr);
+  agents::TrajectoryBatch r = episodes_batch(rejected, nullptr);
+  return {c.masked_sum(reward.step_rewards(c)), r.masked_sum(reward.step_rewards(r))};
+}
+
+double accuracy(agents::TrajectoryRewardImpl& reward, const std::vector<PreferencePair>& pairs) {
+  torch::NoGradGuard no_grad;
+  int64_t right = 0;
+  for (size_t start = 0; start < pairs.size(); start += 64) {
+    std::vector<int64_t> rows;
+    for (size_t i = start; i < std::min(pairs.size(), start + 64); ++i) rows.push_back(i);
+    PairScores s = score(reward, pairs, rows);
+    right += (s.chosen > s.rejected).sum().item<int64_t>();
+  }
+  return static_cast<double>(right) / pairs.size();
+}
+
+class RewardModelAlgorithm : public Algorithm {
+ public:
+  RewardModelAlgorithm(const json& config, const std::string& where)
+      : config_(config_from_json<RewardModelConfig>(config, where)) {}
+
+  json config() const override { return config_to_json(config_); }
+  agents::Policy policy() const override { return policy_; }
+
+  void train(RunContext& ctx) override {
+    policy_ = ctx.make_policy();
+    const bool progress = ctx.options().progress;
+    auto make_env = [&ctx] { return ctx.make_env(); };
+    const std::string key = ctx.options().env_id + "|" + ctx.options().env_options.dump() + "|" +
+                            ctx.options().policy.dump();
+    PreferenceConfig train_config;
+    train_config.pairs = config_.pairs;
+    train_config.temperature = config_.temperature;
+    train_config.flip_fraction = config_.flip_fraction;
+    train_config.seed = config_.feedback_seed;
+    PreferenceConfig heldout_config = train_config;
+    heldout_config.pairs = config_.heldout_pairs;
+    heldout_config.prompts = "eval";
+    heldout_config.seed = config_.feedback_seed + 1;
+    const std::string train_path =
+        config_.dataset.empty()
+            ? cached_preferences(key, *policy_, make_env, train_config, progress)
+            : config_.dataset;
+    const std::string heldout_path =
+        cached_preferences(key, *policy_, make_env, heldout_config, progress);
+    const auto pairs = load_preferences(train_path, make_env);
+    const auto heldout = load_preferences(heldout_path, make_env);
+    const double ceiling = preference_accuracy_ceiling(heldout, config_.temperature,
+                                                       config_.flip_fraction);
+
+    const json mlp = {{"hidden", config_.hidden}};
+    reward_ = agents::make_trajectory_reward(*policy_, ctx.spec().observation_space.flat_size(),
+                                             ctx.spec().action_space.flat_size(), mlp,
+                                             "reward_model config");
+    torch::optim::AdamW optimizer(
+        reward_->parameters(),
+        torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
+
+    const int64_t total = ctx.options().total_steps;
+    const int64_t n = static_cast<int64_t>(pairs.size());
+    int64_t processed = 0, epoch = 0;
+    json metrics = {{"rm/heldout_ceiling", ceiling},
+                    {"rm/train_pairs", n},
+                    {"rm/heldout_pairs", static_cast<int64_t>(heldout.size())},
+                    {"rm/heldout_accuracy", accuracy(*reward_, heldout)}};
+    ctx.report(0, metrics, *policy_);
+    int64_t next_heldout = ctx.options().eval_interval;
+    while (processed < total) {
+      torch::Tensor order = torch::randperm(n, torch::kLong);
+      double loss_sum = 0, right = 0, seen = 0;
+      for (int64_t start = 0; start < n && processed < total; start += config_.batch_size) {
+        const int64_t size = std::min({config_.batch_size, n - start, total - processed});
+        std::vector<int64_t> rows(size);
+        for (int64_t i = 0; i < size; ++i) rows[i] = order[start + i].item<int64_t>();
+        PairScores s = score(*reward_, pairs, rows);
+        torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected);
+        optimizer.zero_grad();
+        loss.backward();
+        if (config_.max_grad_norm > 0)
+          torch::nn::utils::clip_grad_norm_(reward_->parameters(), config_.max_grad_norm);
+        optimizer.step();
+        processed += size;
+        loss_sum += loss.item<double>() * size;
+        right += (s.chosen > s.rejected).sum().item<double>();
+        seen += size;
+        const bool last = processed >= total;
+        if (processed >= next_heldout || last) {
+          while (next_heldout <= processed) next_heldout += ctx.options().eval_interval;
+          metrics["rm/train_loss"] = loss_sum / seen;
+          metrics["rm/train_accuracy"] = right / seen;
+          metrics["rm/heldout_accuracy"] = accuracy(*reward_, heldout);
+          metrics["rm/epoch"] = epoch + static_cast<double>(start + size) / n;
+          ctx.report(processed, metrics, *policy_);
+        }
+      }
+      ++epoch;
+    }
+    final_accuracy_ = metrics["rm/heldout_accuracy"];
+    if (!ctx.checkpoint_path().empty()) {
+      const std::string dir = fs::path(ctx.checkpoint_path()).parent_path().string();
+      torch::serialize::OutputArchive archive;
+      reward_->save(archive);
+      archive.save_to(dir + "/reward_model.pt.tmp");
+      fs::rename(dir + "/reward_model.pt.tmp", dir + "/reward_model.pt");
+      write_file_atomic(dir + "/reward_model.json",
+                        json({{"mlp", mlp},
+                              {"model", reward_->describe()},
+                              {"heldout_accuracy", final_accuracy_},
+                              {"heldout_ceiling", ceiling},
+                              {"train_pairs", train_path},
+                              {"heldout_pairs", heldout_path}})
+                                .dump(2) + "\n");
+      save_checkpoint(ctx.checkpoint_path(), *policy_, nullptr,
+                      {{"algorithm", "reward_model"}, {"env_steps", processed}});
+    }
+  }
+
+ private:
+  RewardModelConfig config_;
+  agents::Policy policy_;
+  agents::TrajectoryReward reward_;
+  double final_accuracy_ = 0;
+};
+
+}  // namespace
+
+TANDEM_REGISTER_ALGORITHM("reward_model", RewardModelAlgorithm);
+
+}  // namespace tandem::algorithms
