@@ -135,7 +135,8 @@ void save_preferences(const std::string& path, const std::vector<PreferencePair>
     json line = {{"version", kVersion},          {"kind", "preference"},
                  {"p_chosen", p.p_chosen},       {"flipped", p.flipped},
                  {"chosen", episode_json(p.chosen)}, {"rejected", episode_json(p.rejected)}};
-    text += line.dump() + "\n";
+    // summaries are for people: bytes that are not UTF-8 become U+FFFD (actions are exact)
+    text += line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   }
   write_file_atomic(path, text);
 }

@@ -9,7 +9,8 @@ MetricsWriter::MetricsWriter(const std::string& path) : out_(path, std::ios::app
 }
 
 void MetricsWriter::write(const json& line) {
-  out_ << line.dump() << '\n';
+  // generated text may hold bytes that are not UTF-8: written as U+FFFD, never an exception
+  out_ << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
   out_.flush();
   if (!out_) throw Error(path_ + ": write failed (disk full?)");
 }

@@ -90,14 +90,16 @@ PairScores score(agents::TrajectoryRewardImpl& reward, const std::vector<Prefere
 
 double accuracy(agents::TrajectoryRewardImpl& reward, const std::vector<PreferencePair>& pairs) {
   torch::NoGradGuard no_grad;
-  int64_t right = 0;
+  int64_t right2 = 0;  // twice the number right
   for (size_t start = 0; start < pairs.size(); start += 64) {
     std::vector<int64_t> rows;
     for (size_t i = start; i < std::min(pairs.size(), start + 64); ++i) rows.push_back(i);
     PairScores s = score(reward, pairs, rows);
-    right += (s.chosen > s.rejected).sum().item<int64_t>();
+    // a tie (identical episodes score the same) is a coin flip, as in the ceiling
+    right2 += 2 * (s.chosen > s.rejected).sum().item<int64_t>() +
+              (s.chosen == s.rejected).sum().item<int64_t>();
   }
-  return static_cast<double>(right) / pairs.size();
+  return 0.5 * static_cast<double>(right2) / pairs.size();
 }
 
 class RewardModelAlgorithm : public Algorithm {

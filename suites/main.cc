@@ -8,10 +8,13 @@
 #include "algorithms/algorithm.h"
 #include "envs/error.h"
 #include "envs/registry.h"
+#include "suites/record_command.h"
 #include "suites/report.h"
 #include "suites/runner.h"
+#include "suites/sample_command.h"
 #include "suites/single_run.h"
 #include "suites/suite.h"
+#include "suites/view_command.h"
 
 namespace {
 
@@ -145,8 +148,16 @@ int main(int argc, char** argv) {
   bool no_figures = false;
   report_cmd->add_flag("--no-figures", no_figures, "tables only (no gnuplot)");
 
+  // watching what the agents do: view, record (MuJoCo), sample (text)
+  tandem::suites::ViewCommand view_command(app);
+  tandem::suites::RecordCommand record_command(app);
+  tandem::suites::SampleCommand sample_command(app);
+
   CLI11_PARSE(app, argc, argv);
   try {
+    if (view_command.chosen()) return view_command.run();
+    if (record_command.chosen()) return record_command.run();
+    if (sample_command.chosen()) return sample_command.run();
     if (*list) return what == "envs" ? list_envs() : list_algorithms();
     if (*train) {
       if (!xml.empty()) {

@@ -79,6 +79,9 @@ json recommended_settings(const std::string& task_name, int64_t max_new_tokens) 
                            {"width", 64},
                            {"pretrain", {{"steps", 1000}, {"learning_rate", 3e-3}, {"warmup_steps", 20}}}}
                     : json{{"pretrain", {{"steps", 400}}}};
+  // preference labels: P(a ≻ b) = σ(Δgold / temperature); the tasks' gold rewards differ in
+  // scale (sort in [0, 1], sentiment's valence per word mostly within ±1)
+  on_policy["temperature"] = task_name == "sort" ? 0.05 : 0.1;
   return {{"algorithm", {{"*", on_policy}, {"ppo", {{"kl_coef", 0.05}}}}},
           {"policy", policy},
           // sampled completions: greedy decoding says little about a policy's distribution

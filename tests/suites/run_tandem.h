@@ -13,8 +13,10 @@ struct Output {
   std::string text;  // stdout and stderr together
 };
 
-inline Output run_tandem(const std::string& args) {
-  const std::string cmd = std::string(TANDEM_BINARY_DIR) + "/tandem " + args + " 2>&1";
+// `before` goes in front of the binary on the shell command line (xvfb-run, env -u DISPLAY).
+inline Output run_tandem(const std::string& args, const std::string& before = "") {
+  const std::string cmd =
+      before + " " + std::string(TANDEM_BINARY_DIR) + "/tandem " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   Output out{-1, ""};
   char buf[4096];
