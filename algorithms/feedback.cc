@@ -188,6 +188,32 @@ std::string cached_preferences(const std::string& key, agents::PolicyImpl& polic
   return path.string();
 }
 
+PreferenceData preference_data(const std::string& env_id, const json& env_options,
+                               const json& policy_config, agents::PolicyImpl& start,
+                               const EnvFactory& make_env, const PreferenceFeedbackConfig& config,
+                               bool progress) {
+  const std::string key = env_id + "|" + env_options.dump() + "|" + policy_config.dump();
+  PreferenceConfig train;
+  train.pairs = config.pairs;
+  train.temperature = config.temperature;
+  train.flip_fraction = config.flip_fraction;
+  train.seed = config.feedback_seed;
+  PreferenceConfig heldout = train;
+  heldout.pairs = config.heldout_pairs;
+  heldout.prompts = "eval";
+  heldout.seed = config.feedback_seed + 1;
+  PreferenceData d;
+  d.train_path = config.dataset.empty()
+                     ? cached_preferences(key, start, make_env, train, progress)
+                     : config.dataset;
+  d.heldout_path = cached_preferences(key, start, make_env, heldout, progress);
+  d.train = load_preferences(d.train_path, make_env);
+  d.heldout = load_preferences(d.heldout_path, make_env);
+  d.heldout_ceiling =
+      preference_accuracy_ceiling(d.heldout, config.temperature, config.flip_fraction);
+  return d;
+}
+
 double preference_accuracy_ceiling(const std::vector<PreferencePair>& pairs, double temperature,
                                    double flip_fraction) {
   double sum = 0;
@@ -197,6 +223,35 @@ double preference_accuracy_ceiling(const std::vector<PreferencePair>& pairs, dou
     sum += std::max(label, 1 - label);
   }
   return pairs.empty() ? 0 : sum / pairs.size();
+}
+
+ItemBatches::ItemBatches(int64_t items, int64_t batch_size, int64_t total, int64_t eval_interval)
+    : items_(items),
+      batch_size_(batch_size),
+      total_(total),
+      eval_interval_(eval_interval),
+      next_report_(eval_interval) {
+  TANDEM_CHECK(items > 0 && batch_size > 0 && eval_interval > 0, "ItemBatches needs items");
+}
+
+bool ItemBatches::next(std::vector<int64_t>* rows) {
+  if (processed_ >= total_) return false;
+  if (position_ >= static_cast<int64_t>(order_.size())) {
+    torch::Tensor perm = torch::randperm(items_, torch::kLong);
+    order_.assign(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + items_);
+    position_ = 0;
+  }
+  const int64_t size = std::min({batch_size_, items_ - position_, total_ - processed_});
+  rows->assign(order_.begin() + position_, order_.begin() + position_ + size);
+  position_ += size;
+  processed_ += size;
+  return true;
+}
+
+bool ItemBatches::report_due() {
+  if (processed_ < next_report_ && processed_ < total_) return false;
+  while (next_report_ <= processed_) next_report_ += eval_interval_;
+  return true;
 }
 
 agents::TrajectoryBatch episodes_batch(const std::vector<const Episode*>& episodes,

@@ -83,6 +83,63 @@ std::string cached_preferences(const std::string& key, agents::PolicyImpl& polic
 double preference_accuracy_ceiling(const std::vector<PreferencePair>& pairs, double temperature,
                                    double flip_fraction);
 
+// The preference data of an offline learner (reward_model, dpo, aihf): its fields sit in the
+// algorithm's config.
+struct PreferenceFeedbackConfig {
+  int64_t pairs = 1000;
+  double temperature = 1.0;
+  double flip_fraction = 0.0;
+  int64_t heldout_pairs = 500;
+  int64_t feedback_seed = 0;
+  std::string dataset;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("pairs", pairs, int64_t{1}, int64_t{10000000},
+            "training pairs, sampled from the starting policy (ignored with dataset)");
+    v.field("temperature", temperature, 1e-6, 1e6,
+            "label noise: P(a ≻ b) = σ((gold_a − gold_b) / temperature)");
+    v.field("flip_fraction", flip_fraction, 0.0, 1.0, "fraction of labels flipped on purpose");
+    v.field("heldout_pairs", heldout_pairs, int64_t{1}, int64_t{1000000},
+            "held-out pairs from the evaluation episode starts (text: eval prompts)");
+    v.field("feedback_seed", feedback_seed, int64_t{0}, int64_t{1} << 53,
+            "seeds the sampled pairs and labels (the run's seed does not: runs share data)");
+    v.field("dataset", dataset, std::vector<std::string>{},
+            "a preference file (feedback.h format); empty: generate and cache");
+  }
+};
+
+struct PreferenceData {
+  std::vector<PreferencePair> train, heldout;
+  double heldout_ceiling = 0;  // preference_accuracy_ceiling of the held-out pairs
+  std::string train_path, heldout_path;
+};
+
+// Training pairs (config.dataset, or sampled from `start` and cached) and held-out pairs
+// (sampled from `start` on the evaluation episode starts), for the run's env and policy config.
+PreferenceData preference_data(const std::string& env_id, const json& env_options,
+                               const json& policy_config, agents::PolicyImpl& start,
+                               const EnvFactory& make_env, const PreferenceFeedbackConfig& config,
+                               bool progress);
+
+// The minibatch schedule of an offline learner: shuffled pair (or episode) indices, epoch after
+// epoch, until `total` items are processed (--steps counts items for offline algorithms).
+class ItemBatches {
+ public:
+  ItemBatches(int64_t items, int64_t batch_size, int64_t total, int64_t eval_interval);
+  // The next minibatch's indices; false once the budget is spent.
+  bool next(std::vector<int64_t>* rows);
+  int64_t processed() const { return processed_; }
+  double epoch() const { return static_cast<double>(processed_) / items_; }
+  // True once each time an evaluation interval is crossed, and after the last minibatch.
+  bool report_due();
+
+ private:
+  int64_t items_, batch_size_, total_, eval_interval_;
+  int64_t processed_ = 0, position_ = 0, next_report_;
+  std::vector<int64_t> order_;
+};
+
 // Padded batch of episodes, one per row: env_obs, obs (= policy.preprocess(env_obs) without
 // updating its statistics, or env_obs without a policy), actions, mask, episode_start.
 agents::TrajectoryBatch episodes_batch(const std::vector<const Episode*>& episodes,

@@ -39,12 +39,7 @@ agents::TrajectoryReward load_reward_model(const std::string& run_dir,
 namespace {
 
 struct RewardModelConfig {
-  int64_t pairs = 1000;
-  double temperature = 1.0;
-  double flip_fraction = 0.0;
-  int64_t heldout_pairs = 500;
-  int64_t feedback_seed = 0;
-  std::string dataset;
+  PreferenceFeedbackConfig feedback;
   int64_t batch_size = 32;
   double learning_rate = 1e-4;
   double weight_decay = 0.0;
@@ -53,17 +48,7 @@ struct RewardModelConfig {
 
   template <class V>
   void visit(V& v) {
-    v.field("pairs", pairs, int64_t{1}, int64_t{10000000},
-            "training pairs, sampled from the starting policy (ignored with dataset)");
-    v.field("temperature", temperature, 1e-6, 1e6,
-            "label noise: P(a ≻ b) = σ((gold_a − gold_b) / temperature)");
-    v.field("flip_fraction", flip_fraction, 0.0, 1.0, "fraction of labels flipped on purpose");
-    v.field("heldout_pairs", heldout_pairs, int64_t{1}, int64_t{1000000},
-            "held-out pairs from the evaluation episode starts (text: eval prompts)");
-    v.field("feedback_seed", feedback_seed, int64_t{0}, int64_t{1} << 53,
-            "seeds the sampled pairs and labels (the run's seed does not: runs share data)");
-    v.field("dataset", dataset, std::vector<std::string>{},
-            "a preference file (feedback.h format); empty: generate and cache");
+    feedback.visit(v);
     v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "pairs per gradient step");
     v.field("learning_rate", learning_rate, 0.0, 1.0, "AdamW step size");
     v.field("weight_decay", weight_decay, 0.0, 10.0, "AdamW weight decay");
@@ -114,27 +99,12 @@ class RewardModelAlgorithm : public Algorithm {
     policy_ = ctx.make_policy();
     const bool progress = ctx.options().progress;
     auto make_env = [&ctx] { return ctx.make_env(); };
-    const std::string key = ctx.options().env_id + "|" + ctx.options().env_options.dump() + "|" +
-                            ctx.options().policy.dump();
-    PreferenceConfig train_config;
-    train_config.pairs = config_.pairs;
-    train_config.temperature = config_.temperature;
-    train_config.flip_fraction = config_.flip_fraction;
-    train_config.seed = config_.feedback_seed;
-    PreferenceConfig heldout_config = train_config;
-    heldout_config.pairs = config_.heldout_pairs;
-    heldout_config.prompts = "eval";
-    heldout_config.seed = config_.feedback_seed + 1;
-    const std::string train_path =
-        config_.dataset.empty()
-            ? cached_preferences(key, *policy_, make_env, train_config, progress)
-            : config_.dataset;
-    const std::string heldout_path =
-        cached_preferences(key, *policy_, make_env, heldout_config, progress);
-    const auto pairs = load_preferences(train_path, make_env);
-    const auto heldout = load_preferences(heldout_path, make_env);
-    const double ceiling = preference_accuracy_ceiling(heldout, config_.temperature,
-                                                       config_.flip_fraction);
+    const PreferenceData data =
+        preference_data(ctx.options().env_id, ctx.options().env_options, ctx.options().policy,
+                        *policy_, make_env, config_.feedback, progress);
+    const auto& pairs = data.train;
+    const auto& heldout = data.heldout;
+    const double ceiling = data.heldout_ceiling;
 
     const json mlp = {{"hidden", config_.hidden}};
     reward_ = agents::make_trajectory_reward(*policy_, ctx.spec().observation_space.flat_size(),
@@ -144,44 +114,34 @@ class RewardModelAlgorithm : public Algorithm {
         reward_->parameters(),
         torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
 
-    const int64_t total = ctx.options().total_steps;
     const int64_t n = static_cast<int64_t>(pairs.size());
-    int64_t processed = 0, epoch = 0;
     json metrics = {{"rm/heldout_ceiling", ceiling},
                     {"rm/train_pairs", n},
                     {"rm/heldout_pairs", static_cast<int64_t>(heldout.size())},
                     {"rm/heldout_accuracy", accuracy(*reward_, heldout)}};
     ctx.report(0, metrics, *policy_);
-    int64_t next_heldout = ctx.options().eval_interval;
-    while (processed < total) {
-      torch::Tensor order = torch::randperm(n, torch::kLong);
-      double loss_sum = 0, right = 0, seen = 0;
-      for (int64_t start = 0; start < n && processed < total; start += config_.batch_size) {
-        const int64_t size = std::min({config_.batch_size, n - start, total - processed});
-        std::vector<int64_t> rows(size);
-        for (int64_t i = 0; i < size; ++i) rows[i] = order[start + i].item<int64_t>();
-        PairScores s = score(*reward_, pairs, rows);
-        torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected);
-        optimizer.zero_grad();
-        loss.backward();
-        if (config_.max_grad_norm > 0)
-          torch::nn::utils::clip_grad_norm_(reward_->parameters(), config_.max_grad_norm);
-        optimizer.step();
-        processed += size;
-        loss_sum += loss.item<double>() * size;
-        right += (s.chosen > s.rejected).sum().item<double>();
-        seen += size;
-        const bool last = processed >= total;
-        if (processed >= next_heldout || last) {
-          while (next_heldout <= processed) next_heldout += ctx.options().eval_interval;
-          metrics["rm/train_loss"] = loss_sum / seen;
-          metrics["rm/train_accuracy"] = right / seen;
-          metrics["rm/heldout_accuracy"] = accuracy(*reward_, heldout);
-          metrics["rm/epoch"] = epoch + static_cast<double>(start + size) / n;
-          ctx.report(processed, metrics, *policy_);
-        }
+    ItemBatches batches(n, config_.batch_size, ctx.options().total_steps,
+                        ctx.options().eval_interval);
+    double loss_sum = 0, right = 0, seen = 0;  // since the last report
+    for (std::vector<int64_t> rows; batches.next(&rows);) {
+      PairScores s = score(*reward_, pairs, rows);
+      torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected);
+      optimizer.zero_grad();
+      loss.backward();
+      if (config_.max_grad_norm > 0)
+        torch::nn::utils::clip_grad_norm_(reward_->parameters(), config_.max_grad_norm);
+      optimizer.step();
+      loss_sum += loss.item<double>() * rows.size();
+      right += (s.chosen > s.rejected).sum().item<double>();
+      seen += rows.size();
+      if (batches.report_due()) {
+        metrics["rm/train_loss"] = loss_sum / seen;
+        metrics["rm/train_accuracy"] = right / seen;
+        metrics["rm/heldout_accuracy"] = accuracy(*reward_, heldout);
+        metrics["rm/epoch"] = batches.epoch();
+        ctx.report(batches.processed(), metrics, *policy_);
+        loss_sum = right = seen = 0;
       }
-      ++epoch;
     }
     final_accuracy_ = metrics["rm/heldout_accuracy"];
     if (!ctx.checkpoint_path().empty()) {
@@ -195,11 +155,11 @@ class RewardModelAlgorithm : public Algorithm {
                               {"model", reward_->describe()},
                               {"heldout_accuracy", final_accuracy_},
                               {"heldout_ceiling", ceiling},
-                              {"train_pairs", train_path},
-                              {"heldout_pairs", heldout_path}})
+                              {"train_pairs", data.train_path},
+                              {"heldout_pairs", data.heldout_path}})
                                 .dump(2) + "\n");
       save_checkpoint(ctx.checkpoint_path(), *policy_, nullptr,
-                      {{"algorithm", "reward_model"}, {"env_steps", processed}});
+                      {{"algorithm", "reward_model"}, {"env_steps", batches.processed()}});
     }
   }
 

@@ -21,7 +21,7 @@ inline std::string human_count(double x) {
 
 inline std::string human_seconds(double s) {
   char buf[32];
-  if (!std::isfinite(s) || s < 0) return "--";
+  if (!std::isfinite(s) || s < 0 || s > 1e8) return "--";  // an ETA before any progress
   if (s >= 3600) {
     std::snprintf(buf, sizeof(buf), "%dh%02dm", static_cast<int>(s / 3600),
                   static_cast<int>(s / 60) % 60);
