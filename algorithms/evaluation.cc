@@ -56,9 +56,9 @@ EpisodeSet run_episodes(agents::PolicyImpl& policy, std::vector<std::unique_ptr<
     for (int64_t k = 0; k < episodes; ++k) alive[k] = running[k] ? 1.0f : 0.0f;
     step_obs.push_back(policy_obs.clone());
     step_env_obs.push_back(obs.clone());
-    step_actions.push_back(a.action.to(torch::kFloat32).reshape({episodes, act_dim}).clone());
-    step_mask.push_back(alive);
     torch::Tensor act = clip_to_space(a.action, spec.action_space).contiguous();
+    step_actions.push_back(act.to(torch::kFloat32).reshape({episodes, act_dim}).clone());
+    step_mask.push_back(alive);
     const float* as = act.data_ptr<float>();
     for (int64_t k = 0; k < episodes; ++k) {
       if (!running[k]) continue;

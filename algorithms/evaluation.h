@@ -16,7 +16,8 @@ namespace tandem::algorithms {
 
 // Episodes of several envs, one row each.
 struct EpisodeSet {
-  // obs (as the policy saw them), env_obs, actions, mask, episode_start
+  // obs (as the policy saw them), env_obs, actions (as the env got them: clipped to a Box
+  // space, so an episode replays exactly), mask, episode_start
   agents::TrajectoryBatch batch;
   std::vector<double> returns;   // the env's own (gold) return
   std::vector<int64_t> lengths;

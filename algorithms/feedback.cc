@@ -7,7 +7,9 @@
 
 #include <torch/torch.h>
 
+#include "agents/policy_factory.h"
 #include "agents/torch_seed.h"
+#include "algorithms/checkpoint.h"
 #include "algorithms/evaluation.h"
 #include "envs/error.h"
 #include "envs/file_lock.h"
@@ -211,6 +213,137 @@ PreferenceData preference_data(const std::string& env_id, const json& env_option
   d.heldout = load_preferences(d.heldout_path, make_env);
   d.heldout_ceiling =
       preference_accuracy_ceiling(d.heldout, config.temperature, config.flip_fraction);
+  return d;
+}
+
+namespace {
+
+std::string cache_file(const std::string& env_id, const std::string& kind,
+                       const std::string& key) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx",
+                static_cast<unsigned long long>(text::fnv1a64(key)));
+  std::string id = env_id;
+  for (char& c : id)
+    if (c == '/') c = '_';
+  const fs::path path = fs::path(text::default_cache_dir()) / "feedback" /
+                        (id + "-" + kind + "-" + hex + ".jsonl");
+  fs::create_directories(path.parent_path());
+  return path.string();
+}
+
+// A finished run's policy: config.json's policy config, checkpoint.pt's weights.
+agents::Policy run_policy(const std::string& dir, const envs::Env& env) {
+  const json config = read_json_file(dir + "/config.json");
+  if (config.at("env").at("id") != env.spec().id)
+    throw Error(dir + ": the expert was trained on " + config["env"]["id"].dump() + ", not " +
+                env.spec().id);
+  agents::Policy policy = agents::make_policy(env, config.at("policy"), dir + "/config.json");
+  load_checkpoint(dir + "/checkpoint.pt", *policy, nullptr, /*restore_rng=*/false);
+  return policy;
+}
+
+std::vector<Episode> make_demonstrations(agents::PolicyImpl& source, const EnvFactory& make_env,
+                                         const DemonstrationConfig& config, bool deterministic,
+                                         bool progress) {
+  agents::TorchSeedScope seeded(static_cast<uint64_t>(config.demo_seed) * 2654435761ull + 29);
+  text::SplitMix64 rng(static_cast<uint64_t>(config.demo_seed) ^ 0xdec0deull);
+  std::vector<Episode> out;
+  const int64_t starts_per_chunk = std::max<int64_t>(1, kChunk / config.best_of);
+  for (int64_t start = 0; start < config.demonstrations; start += starts_per_chunk) {
+    const int64_t n = std::min(starts_per_chunk, config.demonstrations - start);
+    std::vector<std::unique_ptr<envs::Env>> envs;
+    std::vector<std::vector<float>> first;
+    for (int64_t k = 0; k < n; ++k) {
+      auto probe = make_env();
+      probe->reset(rng.next());
+      const json context = probe->context();
+      for (int64_t j = 0; j < config.best_of; ++j) {
+        envs.push_back(make_env());
+        first.push_back(envs.back()->reset_to_context(context));
+      }
+    }
+    EpisodeSet set = run_episodes(source, envs, first, deterministic);
+    for (int64_t k = 0; k < n; ++k) {
+      int64_t best = k * config.best_of;
+      for (int64_t j = 1; j < config.best_of; ++j)
+        if (set.returns[k * config.best_of + j] > set.returns[best]) best = k * config.best_of + j;
+      out.push_back(row_episode(set, best));
+    }
+    if (progress)
+      std::fprintf(stderr, "\rdemonstrations: %lld/%lld", static_cast<long long>(out.size()),
+                   static_cast<long long>(config.demonstrations));
+  }
+  if (progress) std::fprintf(stderr, "\n");
+  return out;
+}
+
+}  // namespace
+
+void save_demonstrations(const std::string& path, const std::vector<Episode>& episodes) {
+  std::string text;
+  for (const Episode& e : episodes) {
+    json line = {{"version", kVersion}, {"kind", "demonstration"}, {"episode", episode_json(e)}};
+    text += line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  }
+  write_file_atomic(path, text);
+}
+
+std::vector<Episode> load_demonstrations(const std::string& path, const EnvFactory& make_env) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open the demonstration file");
+  auto env = make_env();
+  std::vector<Episode> episodes;
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const std::string where = path + " line " + std::to_string(number);
+    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) throw Error(where + ": not a JSON object");
+    if (j.value("version", 0) != kVersion)
+      throw Error(where + ": \"version\" must be " + std::to_string(kVersion));
+    if (j.value("kind", std::string()) != "demonstration" || !j.contains("episode"))
+      throw Error(where + ": expected {\"kind\": \"demonstration\", \"episode\": {...}}");
+    episodes.push_back(replay(*env, j["episode"], where + ": episode"));
+  }
+  if (episodes.empty()) throw Error(path + ": no demonstrations");
+  return episodes;
+}
+
+DemonstrationData demonstration_data(const std::string& env_id, const json& env_options,
+                                     const json& policy_config, agents::PolicyImpl& start,
+                                     const EnvFactory& make_env, const DemonstrationConfig& config,
+                                     bool progress) {
+  // an expert is named by its folder and the checkpoint's size and time: a retrained expert
+  // gets new demonstrations
+  std::string source = "start:" + policy_config.dump();
+  if (!config.expert.empty()) {
+    const std::string ckpt = config.expert + "/checkpoint.pt";
+    if (!fs::exists(ckpt))
+      throw Error("demonstrations: " + ckpt + " does not exist (\"expert\" names a finished run "
+                  "folder)");
+    source = "expert:" + fs::absolute(config.expert).string() + ":" +
+             std::to_string(fs::file_size(ckpt)) + ":" +
+             std::to_string(fs::last_write_time(ckpt).time_since_epoch().count());
+  }
+  DemonstrationData d;
+  d.path = cache_file(env_id, "demonstrations",
+                      "demonstrations v1|" + env_id + "|" + env_options.dump() + "|" + source +
+                          "|" + config_to_json(config).dump());
+  {
+    FileLock lock(d.path + ".lock");
+    if (!fs::exists(d.path)) {
+      if (config.expert.empty()) {
+        save_demonstrations(d.path, make_demonstrations(start, make_env, config, false, progress));
+      } else {
+        agents::Policy expert = run_policy(config.expert, *make_env());
+        save_demonstrations(d.path, make_demonstrations(*expert, make_env, config,
+                                                        config.expert_deterministic, progress));
+      }
+    }
+  }
+  d.episodes = load_demonstrations(d.path, make_env);
+  for (const Episode& e : d.episodes) d.gold_return_mean += e.gold_return / d.episodes.size();
   return d;
 }
 

@@ -83,6 +83,45 @@ std::string cached_preferences(const std::string& key, agents::PolicyImpl& polic
 double preference_accuracy_ceiling(const std::vector<PreferencePair>& pairs, double temperature,
                                    double flip_fraction);
 
+// Demonstrations: for each of `demonstrations` episode starts, the best (by gold return) of
+// `best_of` episodes of a demonstrator: an expert run's policy (a finished run folder), or the
+// learner's own starting policy (best-of-n, the text recipe). Stored as JSON lines
+// {"version": 1, "kind": "demonstration", "episode": EPISODE}.
+struct DemonstrationConfig {
+  int64_t demonstrations = 100;
+  int64_t best_of = 1;
+  std::string expert;
+  bool expert_deterministic = true;
+  int64_t demo_seed = 0;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("demonstrations", demonstrations, int64_t{1}, int64_t{10000000},
+            "demonstration episodes");
+    v.field("best_of", best_of, int64_t{1}, int64_t{1024},
+            "episodes sampled per start; the one with the highest gold return is kept");
+    v.field("expert", expert, std::vector<std::string>{},
+            "folder of a finished run whose policy demonstrates; empty: the starting policy");
+    v.field("expert_deterministic", expert_deterministic,
+            "an expert acts with its mean action / most likely token (the start policy samples)");
+    v.field("demo_seed", demo_seed, int64_t{0}, int64_t{1} << 53, "seeds the episode starts");
+  }
+};
+
+struct DemonstrationData {
+  std::vector<Episode> episodes;
+  double gold_return_mean = 0;  // the demonstrator's mean gold return
+  std::string path;
+};
+
+// The run's demonstrations, from the feedback cache (made and cached under flock first).
+DemonstrationData demonstration_data(const std::string& env_id, const json& env_options,
+                                     const json& policy_config, agents::PolicyImpl& start,
+                                     const EnvFactory& make_env, const DemonstrationConfig& config,
+                                     bool progress);
+void save_demonstrations(const std::string& path, const std::vector<Episode>& episodes);
+std::vector<Episode> load_demonstrations(const std::string& path, const EnvFactory& make_env);
+
 // The preference data of an offline learner (reward_model, dpo, aihf): its fields sit in the
 // algorithm's config.
 struct PreferenceFeedbackConfig {

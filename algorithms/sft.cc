@@ -1,0 +1,105 @@
+// SFT / behaviour cloning: maximum likelihood of demonstrations,
+//
+//   L = − Σ_valid log π_θ(a_t | s_t) / (valid steps)
+//
+// on demonstration episodes (feedback.h: an expert run's policy, or best-of-n of the starting
+// policy). One file for text (the demonstrations are completions) and control (expert
+// trajectories). A Gaussian policy's observation normalizer is fitted to the demonstrations'
+// observations first. Budget: --steps counts demonstration episodes processed.
+#include <torch/torch.h>
+
+#include "algorithms/algorithm.h"
+#include "algorithms/checkpoint.h"
+#include "algorithms/feedback.h"
+#include "algorithms/flat_parameters.h"
+#include "algorithms/preference_losses.h"
+
+namespace tandem::algorithms {
+namespace {
+
+struct SftConfig {
+  DemonstrationConfig demos;
+  int64_t batch_size = 16;
+  double learning_rate = 1e-3;
+  double max_grad_norm = 1.0;
+
+  template <class V>
+  void visit(V& v) {
+    demos.visit(v);
+    v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "episodes per gradient step");
+    v.field("learning_rate", learning_rate, 0.0, 1.0, "Adam step size");
+    v.field("max_grad_norm", max_grad_norm, 0.0, 1e9, "global gradient-norm clip (0: off)");
+  }
+};
+
+class Sft : public Algorithm {
+ public:
+  Sft(const json& config, const std::string& where)
+      : config_(config_from_json<SftConfig>(config, where)) {}
+
+  json config() const override { return config_to_json(config_); }
+  agents::Policy policy() const override { return policy_; }
+
+  void train(RunContext& ctx) override {
+    policy_ = ctx.make_policy();
+    agents::Policy reference = policy_->clone_policy();
+    for (auto& p : reference->parameters()) p.requires_grad_(false);
+    ctx.set_reference(reference);
+    const DemonstrationData demos = demonstration_data(
+        ctx.options().env_id, ctx.options().env_options, ctx.options().policy, *policy_,
+        [&ctx] { return ctx.make_env(); }, config_.demos, ctx.options().progress);
+    std::vector<const Episode*> all;
+    for (const Episode& e : demos.episodes) all.push_back(&e);
+    {
+      // observation statistics from the demonstrations (a no-op for the LM)
+      torch::NoGradGuard no_grad;
+      agents::TrajectoryBatch b = episodes_batch(all, nullptr);
+      torch::Tensor valid = b.mask.reshape({-1}).nonzero().squeeze(1);
+      policy_->preprocess(b.env_obs.reshape({-1, b.env_obs.size(2)}).index_select(0, valid),
+                          /*update=*/true);
+    }
+
+    FlatParameters flat(policy_->actor_parameters());
+    torch::optim::Adam optimizer(std::vector<torch::Tensor>{flat.flat()},
+                                 torch::optim::AdamOptions(config_.learning_rate));
+    json metrics = {{"sft/demonstrations", static_cast<int64_t>(all.size())},
+                    {"sft/demonstrator_return", demos.gold_return_mean}};
+    ctx.report(0, metrics, *policy_);
+    ItemBatches batches(static_cast<int64_t>(all.size()), config_.batch_size,
+                        ctx.options().total_steps, ctx.options().eval_interval);
+    double nll_sum = 0, seen = 0;  // since the last report
+    for (std::vector<int64_t> rows; batches.next(&rows);) {
+      std::vector<const Episode*> episodes;
+      for (int64_t i : rows) episodes.push_back(all[i]);
+      agents::TrajectoryBatch b = episodes_batch(episodes, policy_.get());
+      torch::Tensor loss = sft_loss(policy_->evaluate(b).log_prob, b.mask);
+      optimizer.zero_grad();
+      loss.backward();
+      if (config_.max_grad_norm > 0)
+        torch::nn::utils::clip_grad_norm_(flat.flat(), config_.max_grad_norm);
+      optimizer.step();
+      nll_sum += loss.item<double>() * rows.size();
+      seen += rows.size();
+      if (batches.report_due()) {
+        metrics["sft/train_nll_per_step"] = nll_sum / seen;
+        metrics["sft/epoch"] = batches.epoch();
+        ctx.report(batches.processed(), metrics, *policy_);
+        nll_sum = seen = 0;
+      }
+    }
+    if (!ctx.checkpoint_path().empty()) {
+      save_checkpoint(ctx.checkpoint_path(), *policy_, &optimizer,
+                      {{"algorithm", "sft"}, {"env_steps", batches.processed()}});
+    }
+  }
+
+ private:
+  SftConfig config_;
+  agents::Policy policy_;
+};
+
+}  // namespace
+
+TANDEM_REGISTER_ALGORITHM("sft", Sft);
+
+}  // namespace tandem::algorithms
