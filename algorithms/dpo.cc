@@ -8,45 +8,27 @@
 // Budget: --steps counts preference pairs processed. Logged: both implicit rewards β h(y_w) and
 // β h(y_l) and their margin, on the training pairs and on held-out pairs ("chosen reward going
 // down" shows here), beside the usual evaluation of the policy.
+#include "algorithms/dpo.h"
+
 #include <torch/torch.h>
 
-#include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
-#include "algorithms/feedback.h"
-#include "algorithms/flat_parameters.h"
 #include "algorithms/preference_losses.h"
 
 namespace tandem::algorithms {
 namespace {
-
-struct DpoConfig {
-  PreferenceFeedbackConfig feedback;
-  double beta = 0.1;
-  int64_t batch_size = 16;
-  double learning_rate = 5e-5;
-  double max_grad_norm = 1.0;
-
-  template <class V>
-  void visit(V& v) {
-    feedback.visit(v);
-    v.field("beta", beta, 1e-6, 1e6, "β: the implicit reward is β (log π − log π_ref)");
-    v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "pairs per gradient step");
-    v.field("learning_rate", learning_rate, 0.0, 1.0, "Adam step size");
-    v.field("max_grad_norm", max_grad_norm, 0.0, 1e9, "global gradient-norm clip (0: off)");
-  }
-};
 
 // log π(y|x) of both sides of some pairs: [P] each.
 struct PairLogLik {
   torch::Tensor chosen, rejected;
 };
 
-PairLogLik log_likelihoods(agents::PolicyImpl& policy, const std::vector<PreferencePair>& pairs,
-                           const std::vector<int64_t>& rows) {
+PairLogLik log_likelihoods(agents::PolicyImpl& policy,
+                           const std::vector<const PreferencePair*>& pairs) {
   std::vector<const Episode*> chosen, rejected;
-  for (int64_t i : rows) {
-    chosen.push_back(&pairs[i].chosen);
-    rejected.push_back(&pairs[i].rejected);
+  for (const PreferencePair* p : pairs) {
+    chosen.push_back(&p->chosen);
+    rejected.push_back(&p->rejected);
   }
   agents::TrajectoryBatch c = episodes_batch(chosen, &policy);
   agents::TrajectoryBatch r = episodes_batch(rejected, &policy);
@@ -55,18 +37,101 @@ PairLogLik log_likelihoods(agents::PolicyImpl& policy, const std::vector<Prefere
 
 // log π of every pair, without gradients, in chunks.
 PairLogLik all_log_likelihoods(agents::PolicyImpl& policy,
-                               const std::vector<PreferencePair>& pairs) {
+                               const std::vector<const PreferencePair*>& pairs) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> c, r;
   for (size_t start = 0; start < pairs.size(); start += 64) {
-    std::vector<int64_t> rows;
-    for (size_t i = start; i < std::min(pairs.size(), start + 64); ++i) rows.push_back(i);
-    PairLogLik l = log_likelihoods(policy, pairs, rows);
+    std::vector<const PreferencePair*> chunk(
+        pairs.begin() + start, pairs.begin() + std::min(pairs.size(), start + 64));
+    PairLogLik l = log_likelihoods(policy, chunk);
     c.push_back(l.chosen);
     r.push_back(l.rejected);
   }
   return {torch::cat(c), torch::cat(r)};
 }
+
+std::vector<const PreferencePair*> pointers(const std::vector<PreferencePair>& pairs) {
+  std::vector<const PreferencePair*> out;
+  for (const PreferencePair& p : pairs) out.push_back(&p);
+  return out;
+}
+
+}  // namespace
+
+DpoTrainer::DpoTrainer(agents::Policy policy, const DpoSettings& settings)
+    : policy_(std::move(policy)), settings_(settings) {
+  flat_ = std::make_unique<FlatParameters>(policy_->actor_parameters());
+  optimizer_ = std::make_unique<torch::optim::Adam>(
+      std::vector<torch::Tensor>{flat_->flat()}, torch::optim::AdamOptions(settings_.learning_rate));
+}
+
+void DpoTrainer::heldout_metrics(const std::vector<PreferencePair>& heldout, json* metrics) {
+  const auto all = pointers(heldout);
+  PairLogLik ref = all_log_likelihoods(*reference_, all);
+  PairLogLik now = all_log_likelihoods(*policy_, all);
+  DpoLoss l = dpo_loss(now.chosen, now.rejected, ref.chosen, ref.rejected, settings_.beta);
+  (*metrics)["dpo/heldout_loss"] = l.loss.item<double>();
+  (*metrics)["dpo/heldout_margin"] = l.margin.mean().item<double>();
+  (*metrics)["dpo/heldout_accuracy"] = l.accuracy.item<double>();
+  (*metrics)["dpo/heldout_chosen_reward"] = l.chosen_reward.mean().item<double>();
+  (*metrics)["dpo/heldout_rejected_reward"] = l.rejected_reward.mean().item<double>();
+}
+
+int64_t DpoTrainer::train(RunContext& ctx, const std::vector<const PreferencePair*>& pairs,
+                          const std::vector<double>& weights,
+                          const std::vector<PreferencePair>& heldout, int64_t items, int64_t done,
+                          json* metrics) {
+  const PairLogLik ref = all_log_likelihoods(*reference_, pairs);
+  torch::Tensor all_weights =
+      weights.empty() ? torch::Tensor() : torch::tensor(weights, torch::kFloat32);
+  ItemBatches batches(static_cast<int64_t>(pairs.size()), settings_.batch_size, items,
+                      ctx.options().eval_interval);
+  double loss_sum = 0, chosen_sum = 0, rejected_sum = 0, seen = 0;  // since the last report
+  for (std::vector<int64_t> rows; batches.next(&rows);) {
+    std::vector<const PreferencePair*> batch;
+    for (int64_t i : rows) batch.push_back(pairs[i]);
+    PairLogLik now = log_likelihoods(*policy_, batch);
+    torch::Tensor index = torch::tensor(rows, torch::kLong);
+    DpoLoss l = dpo_loss(now.chosen, now.rejected, ref.chosen.index_select(0, index),
+                         ref.rejected.index_select(0, index), settings_.beta,
+                         all_weights.defined() ? all_weights.index_select(0, index)
+                                               : torch::Tensor());
+    optimizer_->zero_grad();
+    l.loss.backward();
+    if (settings_.max_grad_norm > 0)
+      torch::nn::utils::clip_grad_norm_(flat_->flat(), settings_.max_grad_norm);
+    optimizer_->step();
+    const double n = static_cast<double>(rows.size());
+    loss_sum += l.loss.item<double>() * n;
+    chosen_sum += l.chosen_reward.sum().item<double>();
+    rejected_sum += l.rejected_reward.sum().item<double>();
+    seen += n;
+    if (batches.report_due()) {
+      (*metrics)["dpo/train_loss"] = loss_sum / seen;
+      (*metrics)["dpo/train_chosen_reward"] = chosen_sum / seen;
+      (*metrics)["dpo/train_rejected_reward"] = rejected_sum / seen;
+      (*metrics)["dpo/train_margin"] = (chosen_sum - rejected_sum) / seen;
+      (*metrics)["dpo/epoch"] = batches.epoch();
+      heldout_metrics(heldout, metrics);
+      ctx.report(done + batches.processed(), *metrics, *policy_);
+      loss_sum = chosen_sum = rejected_sum = seen = 0;
+    }
+  }
+  return done + batches.processed();
+}
+
+namespace {
+
+struct DpoConfig {
+  PreferenceFeedbackConfig feedback;
+  DpoSettings dpo;
+
+  template <class V>
+  void visit(V& v) {
+    feedback.visit(v);
+    dpo.visit(v);
+  }
+};
 
 class Dpo : public Algorithm {
  public:
@@ -84,59 +149,16 @@ class Dpo : public Algorithm {
     const PreferenceData data = preference_data(
         ctx.options().env_id, ctx.options().env_options, ctx.options().policy, *policy_,
         [&ctx] { return ctx.make_env(); }, config_.feedback, ctx.options().progress);
-    const PairLogLik ref_train = all_log_likelihoods(*reference, data.train);
-    const PairLogLik ref_heldout = all_log_likelihoods(*reference, data.heldout);
-
-    FlatParameters flat(policy_->actor_parameters());
-    torch::optim::Adam optimizer(std::vector<torch::Tensor>{flat.flat()},
-                                 torch::optim::AdamOptions(config_.learning_rate));
-    auto heldout_metrics = [&](json& m) {
-      torch::NoGradGuard no_grad;
-      PairLogLik now = all_log_likelihoods(*policy_, data.heldout);
-      DpoLoss l = dpo_loss(now.chosen, now.rejected, ref_heldout.chosen, ref_heldout.rejected,
-                           config_.beta);
-      m["dpo/heldout_loss"] = l.loss.item<double>();
-      m["dpo/heldout_margin"] = l.margin.mean().item<double>();
-      m["dpo/heldout_accuracy"] = l.accuracy.item<double>();
-      m["dpo/heldout_chosen_reward"] = l.chosen_reward.mean().item<double>();
-      m["dpo/heldout_rejected_reward"] = l.rejected_reward.mean().item<double>();
-    };
+    DpoTrainer trainer(policy_, config_.dpo);
+    trainer.set_reference(reference);
     json metrics = {{"dpo/train_pairs", static_cast<int64_t>(data.train.size())}};
-    heldout_metrics(metrics);
+    trainer.heldout_metrics(data.heldout, &metrics);
     ctx.report(0, metrics, *policy_);
-
-    ItemBatches batches(static_cast<int64_t>(data.train.size()), config_.batch_size,
-                        ctx.options().total_steps, ctx.options().eval_interval);
-    double loss_sum = 0, chosen_sum = 0, rejected_sum = 0, seen = 0;  // since the last report
-    for (std::vector<int64_t> rows; batches.next(&rows);) {
-      PairLogLik now = log_likelihoods(*policy_, data.train, rows);
-      torch::Tensor index = torch::tensor(rows, torch::kLong);
-      DpoLoss l = dpo_loss(now.chosen, now.rejected, ref_train.chosen.index_select(0, index),
-                           ref_train.rejected.index_select(0, index), config_.beta);
-      optimizer.zero_grad();
-      l.loss.backward();
-      if (config_.max_grad_norm > 0)
-        torch::nn::utils::clip_grad_norm_(flat.flat(), config_.max_grad_norm);
-      optimizer.step();
-      const double n = static_cast<double>(rows.size());
-      loss_sum += l.loss.item<double>() * n;
-      chosen_sum += l.chosen_reward.sum().item<double>();
-      rejected_sum += l.rejected_reward.sum().item<double>();
-      seen += n;
-      if (batches.report_due()) {
-        metrics["dpo/train_loss"] = loss_sum / seen;
-        metrics["dpo/train_chosen_reward"] = chosen_sum / seen;
-        metrics["dpo/train_rejected_reward"] = rejected_sum / seen;
-        metrics["dpo/train_margin"] = (chosen_sum - rejected_sum) / seen;
-        metrics["dpo/epoch"] = batches.epoch();
-        heldout_metrics(metrics);
-        ctx.report(batches.processed(), metrics, *policy_);
-        loss_sum = chosen_sum = rejected_sum = seen = 0;
-      }
-    }
+    const int64_t done = trainer.train(ctx, pointers(data.train), {}, data.heldout,
+                                       ctx.options().total_steps, 0, &metrics);
     if (!ctx.checkpoint_path().empty()) {
-      save_checkpoint(ctx.checkpoint_path(), *policy_, &optimizer,
-                      {{"algorithm", "dpo"}, {"env_steps", batches.processed()}});
+      save_checkpoint(ctx.checkpoint_path(), *policy_, &trainer.optimizer(),
+                      {{"algorithm", "dpo"}, {"env_steps", done}});
     }
   }
 

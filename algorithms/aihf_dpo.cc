@@ -1,0 +1,164 @@
+// AIHF-DPO — Alignment with Integrated Human Feedback in its offline form (Li et al. 2024,
+// arXiv 2406.06874), with the implicit reward r = β h, h = log π_θ − log π_ref:
+//
+//   L = − w_P E_P log σ(β [h(y_w) − h(y_l)]) − w_D E_{D, y'~π_sample} log σ(β [h(y^E) − h(y')])
+//
+// (weighted mean over the union of both kinds of pair). Each demonstration y^E is paired with an
+// episode y' sampled from the same start (prompt or seed); identical pairs are skipped.
+//   rounds = 1, self_play = false: y' ~ π_ref, the frozen starting policy.
+//   self_play = true (SPIN-like): at every round y' is sampled again from the current π_k and
+//     π_ref ← π_k, so round k anchors to where round k − 1 ended (decision: the reference of
+//     round k is π_k, for the loss and the logged KL alike; round 0 uses the start policy).
+// w_D = 0 drops the demonstration pairs and is exactly `dpo` (same data order, same numbers:
+// tested); w_P = 0 learns from demonstrations alone. Budget: --steps counts pairs processed,
+// split evenly over the rounds.
+#include <torch/torch.h>
+
+#include "algorithms/checkpoint.h"
+#include "algorithms/dpo.h"
+#include "algorithms/evaluation.h"
+
+namespace tandem::algorithms {
+namespace {
+
+struct AihfDpoConfig {
+  PreferenceFeedbackConfig feedback;
+  DemonstrationConfig demos;
+  DpoSettings dpo;
+  double w_d = 1.0;
+  double w_p = 1.0;
+  int64_t rounds = 1;
+  bool self_play = false;
+
+  template <class V>
+  void visit(V& v) {
+    feedback.visit(v);
+    demos.visit(v);
+    dpo.visit(v);
+    v.field("w_d", w_d, 0.0, 1e6, "weight of the demonstration pairs (y^E ≻ y')");
+    v.field("w_p", w_p, 0.0, 1e6, "weight of the preference pairs (y_w ≻ y_l)");
+    v.field("rounds", rounds, int64_t{1}, int64_t{1000}, "outer rounds (new y' each round)");
+    v.field("self_play", self_play, "y' from the current policy and π_ref ← π_k each round");
+  }
+};
+
+bool same_actions(const Episode& a, const Episode& b) {
+  return a.actions.sizes() == b.actions.sizes() && torch::equal(a.actions, b.actions);
+}
+
+// (y^E, y') pairs: y' sampled by `sampler` from each demonstration's start.
+std::vector<PreferencePair> demonstration_pairs(agents::PolicyImpl& sampler,
+                                                const EnvFactory& make_env,
+                                                const std::vector<Episode>& demos) {
+  std::vector<PreferencePair> out;
+  for (size_t start = 0; start < demos.size(); start += 64) {
+    const size_t end = std::min(demos.size(), start + 64);
+    std::vector<std::unique_ptr<envs::Env>> envs;
+    std::vector<std::vector<float>> first;
+    for (size_t i = start; i < end; ++i) {
+      envs.push_back(make_env());
+      first.push_back(envs.back()->reset_to_context(demos[i].context));
+    }
+    EpisodeSet set = run_episodes(sampler, envs, first, /*deterministic=*/false);
+    for (size_t i = start; i < end; ++i) {
+      const int64_t k = static_cast<int64_t>(i - start);
+      PreferencePair p;
+      p.chosen = demos[i];
+      p.rejected.context = set.contexts[k];
+      p.rejected.env_obs = set.batch.env_obs[k].slice(0, 0, set.lengths[k]).clone();
+      p.rejected.actions = set.batch.actions[k].slice(0, 0, set.lengths[k]).clone();
+      p.rejected.gold_return = set.returns[k];
+      if (!same_actions(p.chosen, p.rejected)) out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
+class AihfDpo : public Algorithm {
+ public:
+  AihfDpo(const json& config, const std::string& where)
+      : config_(config_from_json<AihfDpoConfig>(config, where)) {
+    if (config_.w_d == 0 && config_.w_p == 0)
+      throw Error(where + ": w_d and w_p are both 0: nothing to learn from");
+  }
+
+  json config() const override { return config_to_json(config_); }
+  agents::Policy policy() const override { return policy_; }
+
+  void train(RunContext& ctx) override {
+    policy_ = ctx.make_policy();
+    auto frozen_copy = [](const agents::PolicyImpl& p) {
+      agents::Policy copy = p.clone_policy();
+      for (auto& t : copy->parameters()) t.requires_grad_(false);
+      return copy;
+    };
+    agents::Policy reference = frozen_copy(*policy_);
+    ctx.set_reference(reference);
+    auto make_env = [&ctx] { return ctx.make_env(); };
+    const auto& o = ctx.options();
+    // w = 0 drops a source entirely (its data is not even made)
+    PreferenceData prefs;
+    if (config_.w_p > 0)
+      prefs = preference_data(o.env_id, o.env_options, o.policy, *policy_, make_env,
+                              config_.feedback, o.progress);
+    DemonstrationData demos;
+    if (config_.w_d > 0)
+      demos = demonstration_data(o.env_id, o.env_options, o.policy, *policy_, make_env,
+                                 config_.demos, o.progress);
+
+    DpoTrainer trainer(policy_, config_.dpo);
+    trainer.set_reference(reference);
+    json metrics = {{"aihf/preference_pairs", static_cast<int64_t>(prefs.train.size())},
+                    {"aihf/demonstrations", static_cast<int64_t>(demos.episodes.size())}};
+    // held-out preference pairs measure the implicit reward (w_P = 0 has none of its own)
+    if (!prefs.heldout.empty()) trainer.heldout_metrics(prefs.heldout, &metrics);
+    ctx.report(0, metrics, *policy_);
+
+    int64_t done = 0;
+    for (int64_t round = 0; round < config_.rounds; ++round) {
+      if (config_.self_play && round > 0) {
+        reference = frozen_copy(*policy_);  // π_ref ← π_k
+        trainer.set_reference(reference);
+        ctx.set_reference(reference);
+      }
+      std::vector<PreferencePair> demo_pairs;
+      if (config_.w_d > 0) {
+        agents::PolicyImpl& sampler = config_.self_play ? *policy_ : *reference;
+        demo_pairs = demonstration_pairs(sampler, make_env, demos.episodes);
+      }
+      std::vector<const PreferencePair*> pairs;
+      std::vector<double> weights;
+      for (const PreferencePair& p : prefs.train) {
+        pairs.push_back(&p);
+        weights.push_back(config_.w_p);
+      }
+      for (const PreferencePair& p : demo_pairs) {
+        pairs.push_back(&p);
+        weights.push_back(config_.w_d);
+      }
+      TANDEM_CHECK(!pairs.empty(), "aihf_dpo: no pairs (every demonstration equals its y')");
+      metrics["aihf/round"] = round;
+      metrics["aihf/demonstration_pairs"] = static_cast<int64_t>(demo_pairs.size());
+      const int64_t budget = (o.total_steps - done) / (config_.rounds - round);
+      // equal weights: the unweighted loss, exactly dpo's
+      const bool uniform = config_.w_d == 0 || config_.w_p == 0 || config_.w_d == config_.w_p;
+      done = trainer.train(ctx, pairs, uniform ? std::vector<double>{} : weights,
+                           prefs.heldout.empty() ? demo_pairs : prefs.heldout, budget, done,
+                           &metrics);
+    }
+    if (!ctx.checkpoint_path().empty()) {
+      save_checkpoint(ctx.checkpoint_path(), *policy_, &trainer.optimizer(),
+                      {{"algorithm", "aihf_dpo"}, {"env_steps", done}});
+    }
+  }
+
+ private:
+  AihfDpoConfig config_;
+  agents::Policy policy_;
+};
+
+}  // namespace
+
+TANDEM_REGISTER_ALGORITHM("aihf_dpo", AihfDpo);
+
+}  // namespace tandem::algorithms

@@ -1,0 +1,57 @@
+// The DPO training loop, shared by `dpo` and `aihf_dpo` (which feeds it demonstration pairs
+// beside the preference pairs, with weights):
+//   L = − Σ_i w_i log σ(β [h(y_w,i) − h(y_l,i)]) / Σ_i w_i,   h(y) = log π_θ(y|x) − log π_ref(y|x)
+// log π(y|x) is the masked sum of Policy::evaluate's per-step log-probs: tokens and torques alike.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <torch/optim/adam.h>
+
+#include "algorithms/algorithm.h"
+#include "algorithms/feedback.h"
+#include "algorithms/flat_parameters.h"
+
+namespace tandem::algorithms {
+
+struct DpoSettings {
+  double beta = 0.1;
+  int64_t batch_size = 16;
+  double learning_rate = 5e-5;
+  double max_grad_norm = 1.0;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("beta", beta, 1e-6, 1e6, "β: the implicit reward is β (log π − log π_ref)");
+    v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "pairs per gradient step");
+    v.field("learning_rate", learning_rate, 0.0, 1.0, "Adam step size");
+    v.field("max_grad_norm", max_grad_norm, 0.0, 1e9, "global gradient-norm clip (0: off)");
+  }
+};
+
+class DpoTrainer {
+ public:
+  // Trains `policy` (its actor parameters) against `reference`, which it does not own.
+  DpoTrainer(agents::Policy policy, const DpoSettings& settings);
+
+  // π_ref (frozen by the caller); resets the cached reference log-likelihoods.
+  void set_reference(agents::Policy reference) { reference_ = std::move(reference); }
+  // Held-out pairs: "dpo/heldout_*" metrics (loss, margin, accuracy, both implicit rewards).
+  void heldout_metrics(const std::vector<PreferencePair>& heldout, json* metrics);
+  // Trains on `pairs` (weights: all 1 when empty) until `items` more pairs are processed,
+  // reporting through ctx at its evaluation interval; `done` counts the pairs processed before
+  // (the step axis of the reports). Returns the pairs processed after this call.
+  int64_t train(RunContext& ctx, const std::vector<const PreferencePair*>& pairs,
+                const std::vector<double>& weights, const std::vector<PreferencePair>& heldout,
+                int64_t items, int64_t done, json* metrics);
+  const torch::optim::Adam& optimizer() const { return *optimizer_; }
+
+ private:
+  agents::Policy policy_, reference_;
+  DpoSettings settings_;
+  std::unique_ptr<FlatParameters> flat_;
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+};
+
+}  // namespace tandem::algorithms
