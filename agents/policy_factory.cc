@@ -47,8 +47,8 @@ Policy make_lm_policy(const envs::EnvSpec& spec, const text::TextEnv* text_env, 
   return policy;
 }
 
-Policy make(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json& config,
-            const std::string& where, bool progress) {
+Policy make_fresh(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json& config,
+                  const std::string& where, bool progress) {
   if (spec.action_space.is_box() && spec.observation_space.is_box()) {
     return std::make_shared<GaussianMlpImpl>(spec.observation_space.flat_size(),
                                              spec.action_space.flat_size(),
@@ -61,6 +61,33 @@ Policy make(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json
               spec.observation_space.describe() + " and actions " + spec.action_space.describe());
 }
 
+// make_fresh(), then the weights of config["start_from"]'s checkpoint, when given.
+Policy make(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json& config,
+            const std::string& where, bool progress) {
+  json rest = config.is_null() ? json::object() : config;
+  std::string start_from;
+  if (rest.contains("start_from")) {
+    if (!rest["start_from"].is_string())
+      throw Error(where + ": field \"start_from\" must be a run folder (a string)");
+    start_from = rest["start_from"].get<std::string>();
+    rest.erase("start_from");
+  }
+  Policy policy = make_fresh(spec, text_env, rest, where, progress);
+  if (start_from.empty()) return policy;
+  const std::string path = start_from + "/checkpoint.pt";
+  try {
+    // the checkpoint layout of algorithms/checkpoint.h: the policy's own archive under "policy"
+    torch::serialize::InputArchive archive, policy_archive;
+    archive.load_from(path);
+    archive.read("policy", policy_archive);
+    policy->load(policy_archive);
+  } catch (const c10::Error& e) {
+    throw Error(where + ": start_from: cannot load " + path + " into " + policy->describe() +
+                " (another env or architecture?): " + e.what_without_backtrace());
+  }
+  return policy;
+}
+
 }  // namespace
 
 Policy make_policy(const envs::Env& env, const json& config, const std::string& where,
@@ -71,6 +98,7 @@ Policy make_policy(const envs::Env& env, const json& config, const std::string& 
 void check_policy_config(const envs::Env& env, const json& config, const std::string& where) {
   json quick = config.is_null() ? json::object() : config;
   const bool lm = env.spec().action_space.is_discrete();
+  quick.erase("start_from");  // checked when the run loads it
   if (lm && quick.value("init", std::string("pretrained")) == "pretrained") {
     // the pretraining config is still checked, the model not built
     config_from_json<PretrainConfig>(quick.value("pretrain", json::object()), where + ": pretrain");

@@ -7,6 +7,9 @@
 //   "init"     — "pretrained" (default): the task's cached base model (agents/base_lm.h),
 //                trained on first use; "random": GPT-2 initialization;
 //   "pretrain" — the PretrainConfig of that base model.
+// Any policy config may also hold "start_from": a finished run's folder whose checkpoint.pt
+// (same env, same architecture) gives the starting weights — e.g. a weak PPO policy as the
+// common start of offline learners on control tasks (they anchor to it: π_ref = the start).
 #pragma once
 
 #include <string>

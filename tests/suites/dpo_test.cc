@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "algorithms/metrics.h"
+#include "envs/error.h"
 #include "suites/single_run.h"
 
 namespace tandem::suites {
@@ -51,6 +52,23 @@ TEST(Dpo, RunsUnchangedOnAControlTask) {
   EXPECT_GT(end["dpo/heldout_margin"].get<double>(), 0.0);
   EXPECT_LT(end["dpo/heldout_loss"].get<double>(), std::log(2.0));
   EXPECT_TRUE(end.contains("eval/return_mean"));
+}
+
+TEST(Dpo, StartsFromAnotherRunsPolicy) {
+  // the common start of offline learners on control: a weak PPO policy (policy.start_from)
+  RunRequest weak;
+  weak.env_id = "InvertedPendulum-v5";
+  weak.steps = 4096;
+  weak.eval_episodes = 64;  // as dpo_run evaluates
+  weak.out_dir = (fs::temp_directory_path() / "tandem_dpo_test_weak_start").string();
+  weak.progress = false;
+  fs::remove_all(weak.out_dir);
+  const RunOutcome start = train_run(weak);
+  const auto lines = dpo_run("InvertedPendulum-v5", 64,
+                             {"pairs=32", "heldout_pairs=16", "policy.start_from=" + weak.out_dir});
+  // the same evaluation seeds, deterministic actions: the very same returns before training
+  EXPECT_DOUBLE_EQ(lines.front()["eval/return_mean"].get<double>(), start.final_eval.return_mean);
+  EXPECT_THROW(dpo_run("InvertedPendulum-v5", 64, {"policy.start_from=/nonexistent/run"}), Error);
 }
 
 TEST(AihfDpo, WithoutDemonstrationsIsExactlyDpo) {
