@@ -87,6 +87,39 @@ Episode replay(envs::Env& env, const json& j, const std::string& where) {
   return e;
 }
 
+// Calls fn(line, where) for every non-empty line of a feedback file of this kind, after checking
+// that it is a JSON object of this version and kind and holds the `fields`.
+void read_feedback_file(const std::string& path, const std::string& kind,
+                        const std::vector<std::string>& fields,
+                        const std::function<void(const json&, const std::string&)>& fn) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open the " + kind + " file");
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const std::string where = path + " line " + std::to_string(number);
+    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) throw Error(where + ": not a JSON object");
+    if (j.value("version", 0) != kVersion)
+      throw Error(where + ": \"version\" must be " + std::to_string(kVersion));
+    if (j.value("kind", std::string()) != kind)
+      throw Error(where + ": \"kind\" must be \"" + kind + "\"");
+    for (const std::string& field : fields)
+      if (!j.contains(field)) throw Error(where + ": a " + kind + " needs \"" + field + "\"");
+    fn(j, where);
+  }
+}
+
+// Writes one JSON line per item; summaries are for people: bytes that are not UTF-8 become
+// U+FFFD (actions are exact).
+template <class T, class Fn>
+void write_feedback_file(const std::string& path, const std::vector<T>& items, Fn to_json) {
+  std::string text;
+  for (const T& item : items)
+    text += to_json(item).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  write_file_atomic(path, text);
+}
+
 }  // namespace
 
 std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
@@ -132,41 +165,25 @@ std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
 }
 
 void save_preferences(const std::string& path, const std::vector<PreferencePair>& pairs) {
-  std::string text;
-  for (const PreferencePair& p : pairs) {
-    json line = {{"version", kVersion},          {"kind", "preference"},
-                 {"p_chosen", p.p_chosen},       {"flipped", p.flipped},
-                 {"chosen", episode_json(p.chosen)}, {"rejected", episode_json(p.rejected)}};
-    // summaries are for people: bytes that are not UTF-8 become U+FFFD (actions are exact)
-    text += line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  }
-  write_file_atomic(path, text);
+  write_feedback_file(path, pairs, [](const PreferencePair& p) {
+    return json{{"version", kVersion},          {"kind", "preference"},
+                {"p_chosen", p.p_chosen},       {"flipped", p.flipped},
+                {"chosen", episode_json(p.chosen)}, {"rejected", episode_json(p.rejected)}};
+  });
 }
 
 std::vector<PreferencePair> load_preferences(const std::string& path, const EnvFactory& make_env) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open the preference file");
   auto env = make_env();
   std::vector<PreferencePair> pairs;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (line.empty()) continue;
-    const std::string where = path + " line " + std::to_string(number);
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) throw Error(where + ": not a JSON object");
-    if (j.value("version", 0) != kVersion)
-      throw Error(where + ": \"version\" must be " + std::to_string(kVersion));
-    if (j.value("kind", std::string()) != "preference")
-      throw Error(where + ": \"kind\" must be \"preference\"");
-    if (!j.contains("chosen") || !j.contains("rejected"))
-      throw Error(where + ": a preference needs \"chosen\" and \"rejected\" episodes");
-    PreferencePair p;
-    p.chosen = replay(*env, j["chosen"], where + ": chosen");
-    p.rejected = replay(*env, j["rejected"], where + ": rejected");
-    p.p_chosen = j.value("p_chosen", 1.0);
-    p.flipped = j.value("flipped", false);
-    pairs.push_back(std::move(p));
-  }
+  read_feedback_file(path, "preference", {"chosen", "rejected"},
+                     [&](const json& j, const std::string& where) {
+                       PreferencePair p;
+                       p.chosen = replay(*env, j["chosen"], where + ": chosen");
+                       p.rejected = replay(*env, j["rejected"], where + ": rejected");
+                       p.p_chosen = j.value("p_chosen", 1.0);
+                       p.flipped = j.value("flipped", false);
+                       pairs.push_back(std::move(p));
+                     });
   if (pairs.empty()) throw Error(path + ": no preference pairs");
   return pairs;
 }
@@ -281,31 +298,18 @@ std::vector<Episode> make_demonstrations(agents::PolicyImpl& source, const EnvFa
 }  // namespace
 
 void save_demonstrations(const std::string& path, const std::vector<Episode>& episodes) {
-  std::string text;
-  for (const Episode& e : episodes) {
-    json line = {{"version", kVersion}, {"kind", "demonstration"}, {"episode", episode_json(e)}};
-    text += line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  }
-  write_file_atomic(path, text);
+  write_feedback_file(path, episodes, [](const Episode& e) {
+    return json{{"version", kVersion}, {"kind", "demonstration"}, {"episode", episode_json(e)}};
+  });
 }
 
 std::vector<Episode> load_demonstrations(const std::string& path, const EnvFactory& make_env) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open the demonstration file");
   auto env = make_env();
   std::vector<Episode> episodes;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (line.empty()) continue;
-    const std::string where = path + " line " + std::to_string(number);
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) throw Error(where + ": not a JSON object");
-    if (j.value("version", 0) != kVersion)
-      throw Error(where + ": \"version\" must be " + std::to_string(kVersion));
-    if (j.value("kind", std::string()) != "demonstration" || !j.contains("episode"))
-      throw Error(where + ": expected {\"kind\": \"demonstration\", \"episode\": {...}}");
-    episodes.push_back(replay(*env, j["episode"], where + ": episode"));
-  }
+  read_feedback_file(path, "demonstration", {"episode"},
+                     [&](const json& j, const std::string& where) {
+                       episodes.push_back(replay(*env, j["episode"], where + ": episode"));
+                     });
   if (episodes.empty()) throw Error(path + ": no demonstrations");
   return episodes;
 }
