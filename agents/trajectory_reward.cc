@@ -9,9 +9,10 @@
 
 namespace tandem::agents {
 
-LmTrajectoryRewardImpl::LmTrajectoryRewardImpl(const TransformerLmConfig& config, int64_t eot_id)
+LmTrajectoryRewardImpl::LmTrajectoryRewardImpl(const TransformerLmConfig& config, int64_t eot_id,
+                                               Pooling pooling)
     : eot_id_(eot_id) {
-  model_ = register_module("model", RewardModel(config, Pooling::kLast));
+  model_ = register_module("model", RewardModel(config, pooling));
 }
 
 torch::Tensor LmTrajectoryRewardImpl::step_rewards(const TrajectoryBatch& batch) {
@@ -27,7 +28,8 @@ torch::Tensor LmTrajectoryRewardImpl::step_rewards(const TrajectoryBatch& batch)
 }
 
 std::string LmTrajectoryRewardImpl::describe() const {
-  return "transformer reward model (last-token score, " +
+  return std::string("transformer reward model (") +
+         (model_->pooling() == Pooling::kLast ? "last-token" : "mean-pooled") + " score, " +
          std::to_string(model_->trunk()->num_parameters()) + " trunk parameters)";
 }
 
@@ -61,9 +63,11 @@ std::string MlpTrajectoryRewardImpl::describe() const {
 }
 
 TrajectoryReward make_trajectory_reward(const PolicyImpl& policy, int64_t obs_dim, int64_t act_dim,
-                                        const json& mlp, const std::string& where) {
+                                        const json& mlp, const std::string& where,
+                                        const std::string& pooling) {
   if (const auto* lm = dynamic_cast<const LmPolicyImpl*>(&policy)) {
-    auto reward = std::make_shared<LmTrajectoryRewardImpl>(lm->config(), lm->eot_id());
+    auto reward = std::make_shared<LmTrajectoryRewardImpl>(
+        lm->config(), lm->eot_id(), pooling_from_string(pooling, where));
     reward->model()->load_trunk(*lm->lm());
     return reward;
   }

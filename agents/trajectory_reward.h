@@ -31,7 +31,7 @@ using TrajectoryReward = std::shared_ptr<TrajectoryRewardImpl>;
 
 class LmTrajectoryRewardImpl : public TrajectoryRewardImpl {
  public:
-  LmTrajectoryRewardImpl(const TransformerLmConfig& config, int64_t eot_id);
+  LmTrajectoryRewardImpl(const TransformerLmConfig& config, int64_t eot_id, Pooling pooling);
   torch::Tensor step_rewards(const TrajectoryBatch& batch) override;
   std::string describe() const override;
   RewardModel model() const { return model_; }
@@ -65,7 +65,10 @@ class MlpTrajectoryRewardImpl : public TrajectoryRewardImpl {
 // architecture with its trunk copied from the policy's (so a fresh RM starts from the base
 // model); for a Gaussian policy, an MLP r(s, a) with `mlp` (fields of MlpRewardConfig;
 // unknown fields are errors naming `where`).
+// `pooling` ("last" / "mean") is the text model's: the score read at the last token, or on the
+// mean hidden state of all tokens.
 TrajectoryReward make_trajectory_reward(const PolicyImpl& policy, int64_t obs_dim, int64_t act_dim,
-                                        const json& mlp, const std::string& where);
+                                        const json& mlp, const std::string& where,
+                                        const std::string& pooling = "last");
 
 }  // namespace tandem::agents

@@ -29,7 +29,7 @@ agents::TrajectoryReward load_reward_model(const std::string& run_dir,
   const json info = read_json_file(info_path);
   agents::TrajectoryReward reward = agents::make_trajectory_reward(
       policy, spec.observation_space.flat_size(), spec.action_space.flat_size(),
-      info.value("mlp", json::object()), info_path);
+      info.value("mlp", json::object()), info_path, info.value("pooling", std::string("last")));
   torch::serialize::InputArchive archive;
   archive.load_from(weights);
   reward->load(archive);
@@ -45,10 +45,13 @@ struct RewardModelConfig {
   double weight_decay = 0.0;
   double max_grad_norm = 1.0;
   std::vector<int64_t> hidden = {64, 64};
+  std::string pooling = "last";
 
   template <class V>
   void visit(V& v) {
     feedback.visit(v);
+    v.field("pooling", pooling, {"last", "mean"},
+            "text: score the last token's hidden state, or the mean over all tokens");
     v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "pairs per gradient step");
     v.field("learning_rate", learning_rate, 0.0, 1.0, "AdamW step size");
     v.field("weight_decay", weight_decay, 0.0, 10.0, "AdamW weight decay");
@@ -109,7 +112,7 @@ class RewardModelAlgorithm : public Algorithm {
     const json mlp = {{"hidden", config_.hidden}};
     reward_ = agents::make_trajectory_reward(*policy_, ctx.spec().observation_space.flat_size(),
                                              ctx.spec().action_space.flat_size(), mlp,
-                                             "reward_model config");
+                                             "reward_model config", config_.pooling);
     torch::optim::AdamW optimizer(
         reward_->parameters(),
         torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
@@ -152,6 +155,7 @@ class RewardModelAlgorithm : public Algorithm {
       fs::rename(dir + "/reward_model.pt.tmp", dir + "/reward_model.pt");
       write_file_atomic(dir + "/reward_model.json",
                         json({{"mlp", mlp},
+                              {"pooling", config_.pooling},
                               {"model", reward_->describe()},
                               {"heldout_accuracy", final_accuracy_},
                               {"heldout_ceiling", ceiling},
