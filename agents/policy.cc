@@ -12,4 +12,10 @@ void copy_policy_state(const PolicyImpl& from, PolicyImpl& to) {
   for (const auto& item : from.named_buffers()) dst_b[item.key()].copy_(item.value());
 }
 
+std::shared_ptr<PolicyImpl> frozen_copy(const PolicyImpl& policy) {
+  std::shared_ptr<PolicyImpl> copy = policy.clone_policy();
+  for (auto& p : copy->parameters()) p.requires_grad_(false);
+  return copy;
+}
+
 }  // namespace tandem::agents

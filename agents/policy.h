@@ -72,5 +72,7 @@ using Policy = std::shared_ptr<PolicyImpl>;
 
 // Copies every parameter and buffer of `from` into `to` (same architecture).
 void copy_policy_state(const PolicyImpl& from, PolicyImpl& to);
+// A copy of `policy` with gradients off: the frozen π_ref / π_init a learner anchors to.
+std::shared_ptr<PolicyImpl> frozen_copy(const PolicyImpl& policy);
 
 }  // namespace tandem::agents

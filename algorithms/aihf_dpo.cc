@@ -87,12 +87,7 @@ class AihfDpo : public Algorithm {
 
   void train(RunContext& ctx) override {
     policy_ = ctx.make_policy();
-    auto frozen_copy = [](const agents::PolicyImpl& p) {
-      agents::Policy copy = p.clone_policy();
-      for (auto& t : copy->parameters()) t.requires_grad_(false);
-      return copy;
-    };
-    agents::Policy reference = frozen_copy(*policy_);
+    agents::Policy reference = agents::frozen_copy(*policy_);
     ctx.set_reference(reference);
     auto make_env = [&ctx] { return ctx.make_env(); };
     const auto& o = ctx.options();
@@ -117,7 +112,7 @@ class AihfDpo : public Algorithm {
     int64_t done = 0;
     for (int64_t round = 0; round < config_.rounds; ++round) {
       if (config_.self_play && round > 0) {
-        reference = frozen_copy(*policy_);  // π_ref ← π_k
+        reference = agents::frozen_copy(*policy_);  // π_ref ← π_k
         trainer.set_reference(reference);
         ctx.set_reference(reference);
       }

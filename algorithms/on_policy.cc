@@ -32,8 +32,7 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
         load_reward_model(base_.reward_model, *policy_, ctx.spec()));
   }
   if (needs_reference() || base_.kl_coef > 0) {
-    reference_ = policy_->clone_policy();
-    for (auto& p : reference_->parameters()) p.requires_grad_(false);
+    reference_ = agents::frozen_copy(*policy_);
     ctx.set_reference(reference_);
   }
   if (reward_source_) ctx.set_reward_source(reward_source_);

@@ -42,8 +42,7 @@ class Sft : public Algorithm {
 
   void train(RunContext& ctx) override {
     policy_ = ctx.make_policy();
-    agents::Policy reference = policy_->clone_policy();
-    for (auto& p : reference->parameters()) p.requires_grad_(false);
+    agents::Policy reference = agents::frozen_copy(*policy_);
     ctx.set_reference(reference);
     const DemonstrationData demos = demonstration_data(
         ctx.options().env_id, ctx.options().env_options, ctx.options().policy, *policy_,
