@@ -1,8 +1,8 @@
 #include "agents/policy_factory.h"
 
-#include <algorithm>
-
 #include <torch/torch.h>
+
+#include <algorithm>
 
 #include "agents/base_lm.h"
 #include "agents/gaussian_mlp.h"
@@ -12,6 +12,11 @@
 
 namespace tandem::agents {
 namespace {
+
+StartFromResolver& start_from_resolver() {
+  static StartFromResolver resolver;
+  return resolver;
+}
 
 void copy_weights(TransformerLmImpl& to, const TransformerLmImpl& from) {
   torch::NoGradGuard no_grad;
@@ -68,10 +73,12 @@ Policy make(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json
   std::string start_from;
   if (rest.contains("start_from")) {
     if (!rest["start_from"].is_string())
-      throw Error(where + ": field \"start_from\" must be a run folder (a string)");
+      throw Error(where + ": field \"start_from\" must be a run folder or a name (a string)");
     start_from = rest["start_from"].get<std::string>();
     rest.erase("start_from");
   }
+  if (!start_from.empty() && start_from_resolver())
+    start_from = start_from_resolver()(start_from, spec, rest, where, progress);
   Policy policy = make_fresh(spec, text_env, rest, where, progress);
   if (start_from.empty()) return policy;
   const std::string path = start_from + "/checkpoint.pt";
@@ -109,6 +116,10 @@ void check_policy_config(const envs::Env& env, const json& config, const std::st
 
 Policy make_policy(const envs::EnvSpec& spec, const json& config, const std::string& where) {
   return make(spec, nullptr, config, where, false);
+}
+
+void set_start_from_resolver(StartFromResolver resolver) {
+  start_from_resolver() = std::move(resolver);
 }
 
 }  // namespace tandem::agents

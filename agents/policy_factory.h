@@ -10,8 +10,11 @@
 // Any policy config may also hold "start_from": a finished run's folder whose checkpoint.pt
 // (same env, same architecture) gives the starting weights — e.g. a weak PPO policy as the
 // common start of offline learners on control tasks (they anchor to it: π_ref = the start).
+// "start_from" may also be a name a higher layer knows ("expert:early", a snapshot of the cached
+// expert of algorithms/expert.h): that layer installs a resolver turning names into run folders.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "agents/policy.h"
@@ -29,5 +32,14 @@ Policy make_policy(const envs::Env& env, const json& config, const std::string& 
 void check_policy_config(const envs::Env& env, const json& config, const std::string& where);
 // From the spaces alone: no base model to load, so an LM needs "init": "random".
 Policy make_policy(const envs::EnvSpec& spec, const json& config, const std::string& where);
+
+// Turns a "start_from" value into a run folder: a name it knows into its folder (training what
+// the name stands for first, if need be), anything else unchanged. `policy_config` is the
+// architecture without "start_from". Throws tandem::Error naming `where`.
+using StartFromResolver =
+    std::function<std::string(const std::string& start_from, const envs::EnvSpec& spec,
+                              const json& policy_config, const std::string& where, bool progress)>;
+// Installed once, at start-up, by the layer that knows the names (agents/ does not depend on it).
+void set_start_from_resolver(StartFromResolver resolver);
 
 }  // namespace tandem::agents

@@ -20,11 +20,23 @@
 namespace tandem::algorithms {
 
 torch::Tensor apa_loss(const torch::Tensor& log_prob, const torch::Tensor& init_log_prob,
-                       const torch::Tensor& advantages, const torch::Tensor& mask,
-                       double adv_coeff, double target_clip) {
+                       const torch::Tensor& advantages, const torch::Tensor& mask, double adv_coeff,
+                       double target_clip) {
   torch::Tensor shift = adv_coeff * advantages;
   if (target_clip > 0) shift = torch::clamp(shift, -target_clip, target_clip);
   return masked_mean((log_prob - init_log_prob - shift).pow(2), mask);
+}
+
+PolicyLoss apa_policy_loss(const agents::EvaluateResult& ev, const agents::TrajectoryBatch& mb,
+                           const torch::Tensor& advantages, double adv_coeff, double target_clip) {
+  torch::Tensor loss =
+      apa_loss(ev.log_prob, mb.ref_log_probs, advantages, mb.mask, adv_coeff, target_clip);
+  torch::NoGradGuard no_grad;
+  torch::Tensor log_ratio = ev.log_prob - mb.log_probs;
+  return {loss,
+          {{"entropy", masked_mean(ev.entropy, mb.mask)},
+           {"approx_kl", masked_mean(torch::exp(log_ratio) - 1 - log_ratio, mb.mask)},
+           {"log_ratio_to_init", masked_mean(ev.log_prob - mb.ref_log_probs, mb.mask)}}};
 }
 
 namespace {
@@ -32,7 +44,8 @@ namespace {
 class Apa : public OnPolicyAlgorithm {
  public:
   Apa(const json& config, const std::string& where)
-      : OnPolicyAlgorithm("apa", config_.base), config_(config_from_json<ApaConfig>(config, where)) {
+      : OnPolicyAlgorithm("apa", config_.base),
+        config_(config_from_json<ApaConfig>(config, where)) {
     if (config_.base.kl_coef != 0)
       throw Error(where + ": field 'kl_coef' must be 0 for APA: its only anchor is π_init");
   }
@@ -44,14 +57,7 @@ class Apa : public OnPolicyAlgorithm {
 
   PolicyLoss policy_loss(const agents::EvaluateResult& ev, const agents::TrajectoryBatch& mb,
                          const torch::Tensor& advantages) override {
-    torch::Tensor loss = apa_loss(ev.log_prob, mb.ref_log_probs, advantages, mb.mask,
-                                  config_.adv_coeff, config_.target_clip);
-    torch::NoGradGuard no_grad;
-    torch::Tensor log_ratio = ev.log_prob - mb.log_probs;
-    return {loss,
-            {{"entropy", masked_mean(ev.entropy, mb.mask)},
-             {"approx_kl", masked_mean(torch::exp(log_ratio) - 1 - log_ratio, mb.mask)},
-             {"log_ratio_to_init", masked_mean(ev.log_prob - mb.ref_log_probs, mb.mask)}}};
+    return apa_policy_loss(ev, mb, advantages, config_.adv_coeff, config_.target_clip);
   }
 
  private:

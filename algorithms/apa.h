@@ -24,7 +24,12 @@ struct ApaConfig {
 
 // L_APA = mean over valid steps of (log π − log π_init − clip(adv_coeff·Â))²  (all [B, T]).
 torch::Tensor apa_loss(const torch::Tensor& log_prob, const torch::Tensor& init_log_prob,
-                       const torch::Tensor& advantages, const torch::Tensor& mask,
-                       double adv_coeff, double target_clip);
+                       const torch::Tensor& advantages, const torch::Tensor& mask, double adv_coeff,
+                       double target_clip);
+
+// APA's policy loss on a minibatch, with its statistics (entropy, approx KL to π_old, mean
+// log π − log π_init): what `apa` and `aihf` (inner = apa) minimize.
+PolicyLoss apa_policy_loss(const agents::EvaluateResult& ev, const agents::TrajectoryBatch& mb,
+                           const torch::Tensor& advantages, double adv_coeff, double target_clip);
 
 }  // namespace tandem::algorithms

@@ -1,16 +1,19 @@
 #include "algorithms/feedback.h"
 
+#include <torch/torch.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-
-#include <torch/torch.h>
 
 #include "agents/policy_factory.h"
 #include "agents/torch_seed.h"
 #include "algorithms/checkpoint.h"
 #include "algorithms/evaluation.h"
+#include "algorithms/expert.h"
 #include "envs/error.h"
 #include "envs/file_lock.h"
 #include "envs/text/hash.h"
@@ -20,8 +23,9 @@ namespace tandem::algorithms {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr int kVersion = 1;
-constexpr int64_t kChunk = 64;  // episode starts sampled together
+constexpr int kVersion = 1;         // whole episodes
+constexpr int kSegmentVersion = 2;  // segments: EPISODE + segment_begin, source
+constexpr int64_t kChunk = 64;      // episode starts sampled together
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
@@ -35,63 +39,109 @@ Episode row_episode(const EpisodeSet& set, int64_t k) {
   return e;
 }
 
-json episode_json(const Episode& e) {
+json episode_json(const Episode& e, int version) {
   torch::Tensor a = e.actions.contiguous();
   json actions = json::array();
   for (int64_t t = 0; t < a.size(0); ++t) {
     const float* p = a[t].data_ptr<float>();
     actions.push_back(std::vector<float>(p, p + a.size(1)));
   }
-  return {{"context", e.context},
-          {"actions", actions},
-          {"gold_return", e.gold_return},
-          {"summary", e.summary}};
+  json j = {{"context", e.context},
+            {"actions", actions},
+            {"gold_return", e.gold_return},
+            {"summary", e.summary}};
+  if (version == kSegmentVersion) {
+    j["segment_begin"] = e.segment_begin;
+    j["source"] = e.source;
+  }
+  return j;
 }
 
-// Replays the recorded actions from the recorded start.
-Episode replay(envs::Env& env, const json& j, const std::string& where) {
+// Restarts `env` from `context` and takes `actions` ([T, act_dim]): the observations before each
+// action, and the env's return over steps [begin, T). Throws tandem::Error naming `where` when
+// the episode ends before its last action.
+Episode replay_actions(envs::Env& env, const json& context, const torch::Tensor& actions,
+                       int64_t begin, const std::string& where) {
+  Episode e;
+  e.context = context;
+  e.segment_begin = begin;
+  const int64_t steps = actions.size(0), act_dim = actions.size(1);
+  e.actions = actions.to(torch::kFloat32).contiguous().clone();
+  std::vector<float> obs = env.reset_to_context(context);
+  const int64_t obs_dim = static_cast<int64_t>(obs.size());
+  e.env_obs = torch::zeros({steps, obs_dim});
+  const float* a = e.actions.data_ptr<float>();
+  float* o = e.env_obs.data_ptr<float>();
+  double gold = 0;
+  for (int64_t t = 0; t < steps; ++t) {
+    std::memcpy(o + t * obs_dim, obs.data(), obs_dim * sizeof(float));
+    envs::StepResult s = env.step(std::vector<float>(a + t * act_dim, a + (t + 1) * act_dim));
+    if (t >= begin) gold += s.reward;
+    obs = std::move(s.obs);
+    if ((s.terminated || s.truncated) && t + 1 < steps)
+      throw Error(where + ": the episode ended after " + std::to_string(t + 1) + " of its " +
+                  std::to_string(steps) + " actions on replay (made with another env version?)");
+  }
+  e.gold_return = gold;
+  e.summary = env.describe_episode();
+  return e;
+}
+
+// Replays a file's EPISODE (version 1) or SEGMENT (version 2) from its recorded start.
+Episode replay(envs::Env& env, const json& j, int version, const std::string& where) {
   if (!j.is_object() || !j.contains("context") || !j.contains("gold_return") ||
       !j["gold_return"].is_number())
     throw Error(where + ": an episode needs \"context\", \"actions\" and \"gold_return\"");
-  Episode e;
-  e.context = j["context"];
-  e.gold_return = j["gold_return"].get<double>();
-  e.summary = j.value("summary", json());
   const json actions = j.value("actions", json::array());
   if (!actions.is_array() || actions.empty())
     throw Error(where + ": \"actions\" must be a non-empty list of action lists");
   const int64_t act_dim = env.spec().action_space.flat_size();
   const int64_t steps = static_cast<int64_t>(actions.size());
-  std::vector<float> first = env.reset_to_context(e.context);
-  e.env_obs = torch::zeros({steps, static_cast<int64_t>(first.size())});
-  e.actions = torch::zeros({steps, act_dim});
-  std::vector<float> obs = first;
-  double gold = 0;
+  std::vector<float> flat;
+  flat.reserve(steps * act_dim);
   for (int64_t t = 0; t < steps; ++t) {
-    if (!actions[t].is_array() || static_cast<int64_t>(actions[t].size()) != act_dim)
+    const json& at = actions[t];
+    bool ok = at.is_array() && static_cast<int64_t>(at.size()) == act_dim;
+    for (int64_t i = 0; ok && i < act_dim; ++i) {
+      ok = at[i].is_number();
+      if (ok) flat.push_back(at[i].get<float>());
+    }
+    if (!ok)
       throw Error(where + ": action " + std::to_string(t) + " must be a list of " +
                   std::to_string(act_dim) + " numbers");
-    std::vector<float> a = actions[t].get<std::vector<float>>();
-    e.env_obs[t] = torch::tensor(obs);
-    e.actions[t] = torch::tensor(a);
-    envs::StepResult s = env.step(a);
-    gold += s.reward;
-    obs = s.obs;
-    if ((s.terminated || s.truncated) && t + 1 < steps)
-      throw Error(where + ": the episode ended after " + std::to_string(t + 1) + " of its " +
-                  std::to_string(steps) + " actions on replay (made with another env version?)");
   }
-  if (std::abs(gold - e.gold_return) > 1e-6 * std::max(1.0, std::abs(gold)))
-    throw Error(where + ": replayed gold return " + std::to_string(gold) + " differs from the " +
-                "recorded " + std::to_string(e.gold_return) + " (made with another env version?)");
+  const torch::Tensor a = torch::from_blob(flat.data(), {steps, act_dim}, torch::kFloat32);
+  int64_t begin = 0;
+  if (version == kSegmentVersion) {
+    if (!j.contains("segment_begin") || !j["segment_begin"].is_number_integer() ||
+        j["segment_begin"].get<int64_t>() < 0 || j["segment_begin"].get<int64_t>() >= steps)
+      throw Error(where + ": a segment needs \"segment_begin\", an integer in [0, " +
+                  std::to_string(steps) + ") (its first step; \"actions\" end with it)");
+    begin = j["segment_begin"].get<int64_t>();
+    if (j.contains("source") && !j["source"].is_string())
+      throw Error(where + ": \"source\" must be a string (the policy that played it)");
+  } else if (j.contains("segment_begin")) {
+    throw Error(where +
+                ": \"segment_begin\" needs \"version\": " + std::to_string(kSegmentVersion));
+  }
+  Episode e = replay_actions(env, j["context"], a, begin, where);
+  const double recorded = j["gold_return"].get<double>();
+  if (std::abs(e.gold_return - recorded) > 1e-6 * std::max(1.0, std::abs(e.gold_return)))
+    throw Error(where + ": replayed gold return " + std::to_string(e.gold_return) +
+                " differs from the recorded " + std::to_string(recorded) +
+                " (made with another env version?)");
+  e.gold_return = recorded;
+  e.summary = j.value("summary", json());
+  e.source = j.value("source", std::string());
   return e;
 }
 
-// Calls fn(line, where) for every non-empty line of a feedback file of this kind, after checking
-// that it is a JSON object of this version and kind and holds the `fields`.
+// Calls fn(line, version, where) for every non-empty line of a feedback file of this kind,
+// after checking that it is a JSON object of one of the `versions` and this kind and holds the
+// `fields`.
 void read_feedback_file(const std::string& path, const std::string& kind,
-                        const std::vector<std::string>& fields,
-                        const std::function<void(const json&, const std::string&)>& fn) {
+                        const std::vector<int>& versions, const std::vector<std::string>& fields,
+                        const std::function<void(const json&, int, const std::string&)>& fn) {
   std::ifstream in(path);
   if (!in) throw Error(path + ": cannot open the " + kind + " file");
   std::string line;
@@ -100,13 +150,17 @@ void read_feedback_file(const std::string& path, const std::string& kind,
     const std::string where = path + " line " + std::to_string(number);
     json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) throw Error(where + ": not a JSON object");
-    if (j.value("version", 0) != kVersion)
-      throw Error(where + ": \"version\" must be " + std::to_string(kVersion));
+    const json version = j.value("version", json());
+    std::string allowed;
+    for (int v : versions) allowed += (allowed.empty() ? "" : " or ") + std::to_string(v);
+    if (!version.is_number_integer() ||
+        std::find(versions.begin(), versions.end(), version.get<int>()) == versions.end())
+      throw Error(where + ": \"version\" must be " + allowed + " (see algorithms/feedback.h)");
     if (j.value("kind", std::string()) != kind)
       throw Error(where + ": \"kind\" must be \"" + kind + "\"");
     for (const std::string& field : fields)
       if (!j.contains(field)) throw Error(where + ": a " + kind + " needs \"" + field + "\"");
-    fn(j, where);
+    fn(j, version.get<int>(), where);
   }
 }
 
@@ -122,9 +176,23 @@ void write_feedback_file(const std::string& path, const std::vector<T>& items, F
 
 }  // namespace
 
+PreferencePair bradley_terry_pair(Episode a, Episode b, double temperature, double flip_fraction,
+                                  double u_label, double u_flip) {
+  const double p_a = sigmoid((a.gold_return - b.gold_return) / temperature);
+  const bool a_wins = u_label < p_a;
+  PreferencePair pair;
+  pair.p_chosen = a_wins ? p_a : 1.0 - p_a;
+  pair.flipped = u_flip < flip_fraction;
+  const bool a_chosen = a_wins != pair.flipped;
+  pair.chosen = a_chosen ? std::move(a) : std::move(b);
+  pair.rejected = a_chosen ? std::move(b) : std::move(a);
+  return pair;
+}
+
 std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
                                                   const EnvFactory& make_env,
                                                   const PreferenceConfig& config, bool progress) {
+  TANDEM_CHECK(config.segment_length == 0, "make_preference_pairs pairs whole episodes");
   agents::TorchSeedScope seeded(static_cast<uint64_t>(config.seed) * 2654435761ull + 17);
   text::SplitMix64 rng(static_cast<uint64_t>(config.seed) ^ 0x5eedf00dull);
   std::vector<PreferencePair> pairs;
@@ -145,16 +213,11 @@ std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
     }
     EpisodeSet set = run_episodes(policy, envs, first, /*deterministic=*/false);
     for (int64_t k = 0; k < n; ++k) {
-      Episode a = row_episode(set, 2 * k), b = row_episode(set, 2 * k + 1);
-      const double p_a = sigmoid((a.gold_return - b.gold_return) / config.temperature);
-      const bool a_wins = rng.uniform() < p_a;
-      PreferencePair pair;
-      pair.p_chosen = a_wins ? p_a : 1.0 - p_a;
-      pair.flipped = rng.uniform() < config.flip_fraction;
-      const bool a_chosen = a_wins != pair.flipped;
-      pair.chosen = a_chosen ? std::move(a) : std::move(b);
-      pair.rejected = a_chosen ? std::move(b) : std::move(a);
-      pairs.push_back(std::move(pair));
+      const double u_label = rng.uniform();
+      const double u_flip = rng.uniform();
+      pairs.push_back(bradley_terry_pair(row_episode(set, 2 * k), row_episode(set, 2 * k + 1),
+                                         config.temperature, config.flip_fraction, u_label,
+                                         u_flip));
     }
     if (progress)
       std::fprintf(stderr, "\rpreference pairs: %lld/%lld", static_cast<long long>(pairs.size()),
@@ -164,37 +227,136 @@ std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
   return pairs;
 }
 
+std::vector<PreferencePair> make_segment_pairs(const std::vector<PolicySource>& sources,
+                                               const EnvFactory& make_env,
+                                               const PreferenceConfig& config, bool progress) {
+  TANDEM_CHECK(!sources.empty(), "make_segment_pairs needs a policy");
+  agents::TorchSeedScope seeded(static_cast<uint64_t>(config.seed) * 2654435761ull + 23);
+  text::SplitMix64 rng(static_cast<uint64_t>(config.seed) ^ 0x5e9e47e5ull);
+  const bool eval = config.prompts == "eval";
+  const int64_t sides = 2 * config.pairs;  // side 2i and 2i + 1 of pair i
+
+  // who plays each side, and from which start
+  std::vector<int64_t> source(sides);
+  std::vector<uint64_t> seed(sides);
+  for (int64_t i = 0; i < sides; ++i) {
+    source[i] = static_cast<int64_t>(rng.below(sources.size()));
+    seed[i] = rng.next();
+  }
+
+  // the episodes, policy by policy, kChunk at a time: their starts and actions
+  std::vector<json> contexts(sides);
+  std::vector<torch::Tensor> actions(sides);
+  int64_t played = 0;
+  for (size_t k = 0; k < sources.size(); ++k) {
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < sides; ++i)
+      if (source[i] == static_cast<int64_t>(k)) rows.push_back(i);
+    for (size_t start = 0; start < rows.size(); start += kChunk) {
+      const size_t end = std::min(rows.size(), start + kChunk);
+      std::vector<std::unique_ptr<envs::Env>> envs;
+      std::vector<std::vector<float>> first;
+      for (size_t r = start; r < end; ++r) {
+        envs.push_back(make_env());
+        envs.back()->set_evaluation(eval);
+        first.push_back(envs.back()->reset(seed[rows[r]]));
+      }
+      EpisodeSet set = run_episodes(*sources[k].policy, envs, first, /*deterministic=*/false);
+      for (size_t r = start; r < end; ++r) {
+        const int64_t j = static_cast<int64_t>(r - start);
+        contexts[rows[r]] = set.contexts[j];
+        actions[rows[r]] = set.batch.actions[j].slice(0, 0, set.lengths[j]).clone();
+      }
+      played += static_cast<int64_t>(end - start);
+      if (progress)
+        std::fprintf(stderr, "\rpreference segments: %lld/%lld episodes",
+                     static_cast<long long>(played), static_cast<long long>(sides));
+    }
+  }
+  if (progress) std::fprintf(stderr, "\n");
+
+  // a segment of each episode, replayed for its observations and its return; then the label
+  auto env = make_env();
+  env->set_evaluation(eval);
+  auto segment = [&](int64_t i) {
+    const int64_t length = actions[i].size(0);
+    const int64_t wanted = config.segment_length > 0 ? config.segment_length : length;
+    const int64_t begin =
+        length > wanted ? static_cast<int64_t>(rng.below(length - wanted + 1)) : 0;
+    const int64_t end = std::min(length, begin + wanted);
+    Episode e = replay_actions(
+        *env, contexts[i], actions[i].slice(0, 0, end), begin,
+        "segment of " + sources[source[i]].name + "'s episode " + contexts[i].dump());
+    e.source = sources[source[i]].name;
+    return e;
+  };
+  std::vector<PreferencePair> pairs;
+  for (int64_t p = 0; p < config.pairs; ++p) {
+    Episode a = segment(2 * p);
+    Episode b = segment(2 * p + 1);
+    const double u_label = rng.uniform();
+    const double u_flip = rng.uniform();
+    pairs.push_back(bradley_terry_pair(std::move(a), std::move(b), config.temperature,
+                                       config.flip_fraction, u_label, u_flip));
+  }
+  return pairs;
+}
+
+namespace {
+
+// Segment files (any episode cut, or played by a named policy) are version 2.
+int preference_file_version(const std::vector<PreferencePair>& pairs) {
+  for (const PreferencePair& p : pairs)
+    for (const Episode* e : {&p.chosen, &p.rejected})
+      if (e->segment_begin > 0 || !e->source.empty()) return kSegmentVersion;
+  return kVersion;
+}
+
+}  // namespace
+
 void save_preferences(const std::string& path, const std::vector<PreferencePair>& pairs) {
-  write_feedback_file(path, pairs, [](const PreferencePair& p) {
-    return json{{"version", kVersion},          {"kind", "preference"},
-                {"p_chosen", p.p_chosen},       {"flipped", p.flipped},
-                {"chosen", episode_json(p.chosen)}, {"rejected", episode_json(p.rejected)}};
+  const int version = preference_file_version(pairs);
+  write_feedback_file(path, pairs, [version](const PreferencePair& p) {
+    return json{{"version", version},
+                {"kind", "preference"},
+                {"p_chosen", p.p_chosen},
+                {"flipped", p.flipped},
+                {"chosen", episode_json(p.chosen, version)},
+                {"rejected", episode_json(p.rejected, version)}};
   });
 }
 
 std::vector<PreferencePair> load_preferences(const std::string& path, const EnvFactory& make_env) {
   auto env = make_env();
   std::vector<PreferencePair> pairs;
-  read_feedback_file(path, "preference", {"chosen", "rejected"},
-                     [&](const json& j, const std::string& where) {
-                       PreferencePair p;
-                       p.chosen = replay(*env, j["chosen"], where + ": chosen");
-                       p.rejected = replay(*env, j["rejected"], where + ": rejected");
-                       p.p_chosen = j.value("p_chosen", 1.0);
-                       p.flipped = j.value("flipped", false);
-                       pairs.push_back(std::move(p));
-                     });
+  read_feedback_file(
+      path, "preference", {kVersion, kSegmentVersion}, {"chosen", "rejected"},
+      [&](const json& j, int version, const std::string& where) {
+        const json p_chosen = j.value("p_chosen", json(1.0));
+        const json flipped = j.value("flipped", json(false));
+        if (!p_chosen.is_number() || p_chosen.get<double>() < 0 || p_chosen.get<double>() > 1)
+          throw Error(where + ": \"p_chosen\" must be a probability");
+        if (!flipped.is_boolean()) throw Error(where + ": \"flipped\" must be true or false");
+        PreferencePair p;
+        p.chosen = replay(*env, j["chosen"], version, where + ": chosen");
+        p.rejected = replay(*env, j["rejected"], version, where + ": rejected");
+        p.p_chosen = p_chosen.get<double>();
+        p.flipped = flipped.get<bool>();
+        pairs.push_back(std::move(p));
+      });
   if (pairs.empty()) throw Error(path + ": no preference pairs");
   return pairs;
 }
 
-std::string cached_preferences(const std::string& key, agents::PolicyImpl& policy,
+std::string cached_preferences(const std::string& key, const std::vector<PolicySource>& sources,
                                const EnvFactory& make_env, const PreferenceConfig& config,
                                bool progress) {
-  const std::string full = "preferences v1|" + key + "|" + config_to_json(config).dump();
+  // whole-episode pairs keep the key they always had
+  json settings = config_to_json(config);
+  if (config.segment_length == 0) settings.erase("segment_length");
+  const std::string full = "preferences v1|" + key + "|" + settings.dump();
   char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx",
-                static_cast<unsigned long long>(text::fnv1a64(full)));
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(text::fnv1a64(full)));
   std::string id = make_env()->spec().id;
   for (char& c : id)
     if (c == '/') c = '_';
@@ -202,30 +364,61 @@ std::string cached_preferences(const std::string& key, agents::PolicyImpl& polic
       fs::path(text::default_cache_dir()) / "feedback" / (id + "-preferences-" + hex + ".jsonl");
   fs::create_directories(path.parent_path());
   FileLock lock(path.string() + ".lock");
-  if (!fs::exists(path))
-    save_preferences(path.string(), make_preference_pairs(policy, make_env, config, progress));
+  if (!fs::exists(path)) {
+    const bool whole = config.segment_length == 0 && sources.size() == 1;
+    save_preferences(path.string(),
+                     whole ? make_preference_pairs(*sources[0].policy, make_env, config, progress)
+                           : make_segment_pairs(sources, make_env, config, progress));
+  }
   return path.string();
+}
+
+std::string cached_preferences(const std::string& key, agents::PolicyImpl& policy,
+                               const EnvFactory& make_env, const PreferenceConfig& config,
+                               bool progress) {
+  return cached_preferences(key, {{"start", &policy}}, make_env, config, progress);
 }
 
 PreferenceData preference_data(const std::string& env_id, const json& env_options,
                                const json& policy_config, agents::PolicyImpl& start,
                                const EnvFactory& make_env, const PreferenceFeedbackConfig& config,
                                bool progress) {
-  const std::string key = env_id + "|" + env_options.dump() + "|" + policy_config.dump();
+  std::string key = env_id + "|" + env_options.dump() + "|" + policy_config.dump();
+  std::vector<PolicySource> sources = {{"start", &start}};
+  std::vector<agents::Policy> snapshots;  // the expert's, when they play
+  if (config.policy_mix == "expert") {
+    // the expert's snapshots play, whatever the start: runs of every algorithm share the data
+    const std::string where = "policy_mix \"expert\"";
+    if (!env_options.is_null() && !env_options.empty())
+      throw Error(where + ": the cached expert is trained with " + env_id +
+                  "'s default options, not " + env_options.dump() +
+                  "; use policy_mix \"start\" with env options");
+    const ExpertRun expert =
+        cached_expert(env_id, env_options, policy_config, config.expert_steps, progress);
+    sources.clear();
+    auto env = make_env();
+    agents::TorchSeedScope seeded(0);  // building policies draws: the run's stream comes back
+    for (const ExpertSnapshot& s : expert.snapshots) {
+      snapshots.push_back(load_run_policy(s.dir, *env));
+      sources.push_back({s.name, snapshots.back().get()});
+    }
+    key = env_id + "|" + env_options.dump() + "|expert " + fs::path(expert.dir).filename().string();
+  }
   PreferenceConfig train;
   train.pairs = config.pairs;
   train.temperature = config.temperature;
   train.flip_fraction = config.flip_fraction;
   train.seed = config.feedback_seed;
+  train.segment_length = config.segment_length;
   PreferenceConfig heldout = train;
   heldout.pairs = config.heldout_pairs;
   heldout.prompts = "eval";
   heldout.seed = config.feedback_seed + 1;
   PreferenceData d;
   d.train_path = config.dataset.empty()
-                     ? cached_preferences(key, start, make_env, train, progress)
+                     ? cached_preferences(key, sources, make_env, train, progress)
                      : config.dataset;
-  d.heldout_path = cached_preferences(key, start, make_env, heldout, progress);
+  d.heldout_path = cached_preferences(key, sources, make_env, heldout, progress);
   d.train = load_preferences(d.train_path, make_env);
   d.heldout = load_preferences(d.heldout_path, make_env);
   d.heldout_ceiling =
@@ -235,29 +428,16 @@ PreferenceData preference_data(const std::string& env_id, const json& env_option
 
 namespace {
 
-std::string cache_file(const std::string& env_id, const std::string& kind,
-                       const std::string& key) {
+std::string cache_file(const std::string& env_id, const std::string& kind, const std::string& key) {
   char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx",
-                static_cast<unsigned long long>(text::fnv1a64(key)));
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(text::fnv1a64(key)));
   std::string id = env_id;
   for (char& c : id)
     if (c == '/') c = '_';
-  const fs::path path = fs::path(text::default_cache_dir()) / "feedback" /
-                        (id + "-" + kind + "-" + hex + ".jsonl");
+  const fs::path path =
+      fs::path(text::default_cache_dir()) / "feedback" / (id + "-" + kind + "-" + hex + ".jsonl");
   fs::create_directories(path.parent_path());
   return path.string();
-}
-
-// A finished run's policy: config.json's policy config, checkpoint.pt's weights.
-agents::Policy run_policy(const std::string& dir, const envs::Env& env) {
-  const json config = read_json_file(dir + "/config.json");
-  if (config.at("env").at("id") != env.spec().id)
-    throw Error(dir + ": the expert was trained on " + config["env"]["id"].dump() + ", not " +
-                env.spec().id);
-  agents::Policy policy = agents::make_policy(env, config.at("policy"), dir + "/config.json");
-  load_checkpoint(dir + "/checkpoint.pt", *policy, nullptr, /*restore_rng=*/false);
-  return policy;
 }
 
 std::vector<Episode> make_demonstrations(agents::PolicyImpl& source, const EnvFactory& make_env,
@@ -299,16 +479,17 @@ std::vector<Episode> make_demonstrations(agents::PolicyImpl& source, const EnvFa
 
 void save_demonstrations(const std::string& path, const std::vector<Episode>& episodes) {
   write_feedback_file(path, episodes, [](const Episode& e) {
-    return json{{"version", kVersion}, {"kind", "demonstration"}, {"episode", episode_json(e)}};
+    return json{
+        {"version", kVersion}, {"kind", "demonstration"}, {"episode", episode_json(e, kVersion)}};
   });
 }
 
 std::vector<Episode> load_demonstrations(const std::string& path, const EnvFactory& make_env) {
   auto env = make_env();
   std::vector<Episode> episodes;
-  read_feedback_file(path, "demonstration", {"episode"},
-                     [&](const json& j, const std::string& where) {
-                       episodes.push_back(replay(*env, j["episode"], where + ": episode"));
+  read_feedback_file(path, "demonstration", {kVersion}, {"episode"},
+                     [&](const json& j, int version, const std::string& where) {
+                       episodes.push_back(replay(*env, j["episode"], version, where + ": episode"));
                      });
   if (episodes.empty()) throw Error(path + ": no demonstrations");
   return episodes;
@@ -318,29 +499,40 @@ DemonstrationData demonstration_data(const std::string& env_id, const json& env_
                                      const json& policy_config, agents::PolicyImpl& start,
                                      const EnvFactory& make_env, const DemonstrationConfig& config,
                                      bool progress) {
+  // the cached expert's names become its folders (trained first, on first use)
+  std::string expert_dir = config.expert;
+  if (config.expert == "auto" || is_expert_name(config.expert))
+    expert_dir = resolve_expert_name(config.expert == "auto" ? "expert:late" : config.expert,
+                                     env_id, env_options, policy_config, config.expert_steps,
+                                     progress, "demonstrations: \"expert\"");
   // an expert is named by its folder and the checkpoint's size and time: a retrained expert
   // gets new demonstrations
   std::string source = "start:" + policy_config.dump();
-  if (!config.expert.empty()) {
-    const std::string ckpt = config.expert + "/checkpoint.pt";
+  if (!expert_dir.empty()) {
+    const std::string ckpt = expert_dir + "/checkpoint.pt";
     if (!fs::exists(ckpt))
-      throw Error("demonstrations: " + ckpt + " does not exist (\"expert\" names a finished run "
-                  "folder)");
-    source = "expert:" + fs::absolute(config.expert).string() + ":" +
+      throw Error("demonstrations: " + ckpt +
+                  " does not exist (\"expert\" names a finished run "
+                  "folder, \"auto\" or \"expert:SNAPSHOT\")");
+    source = "expert:" + fs::absolute(expert_dir).string() + ":" +
              std::to_string(fs::file_size(ckpt)) + ":" +
              std::to_string(fs::last_write_time(ckpt).time_since_epoch().count());
   }
+  // the key demonstrations always had, when the expert's budget is the env's
+  json settings = config_to_json(config);
+  if (config.expert_steps == 0) settings.erase("expert_steps");
   DemonstrationData d;
   d.path = cache_file(env_id, "demonstrations",
                       "demonstrations v1|" + env_id + "|" + env_options.dump() + "|" + source +
-                          "|" + config_to_json(config).dump());
+                          "|" + settings.dump());
   {
     FileLock lock(d.path + ".lock");
     if (!fs::exists(d.path)) {
-      if (config.expert.empty()) {
+      if (expert_dir.empty()) {
         save_demonstrations(d.path, make_demonstrations(start, make_env, config, false, progress));
       } else {
-        agents::Policy expert = run_policy(config.expert, *make_env());
+        agents::TorchSeedScope seeded(0);  // the run's random stream, cached or not
+        agents::Policy expert = load_run_policy(expert_dir, *make_env());
         save_demonstrations(d.path, make_demonstrations(*expert, make_env, config,
                                                         config.expert_deterministic, progress));
       }
@@ -406,7 +598,9 @@ agents::TrajectoryBatch episodes_batch(const std::vector<const Episode*>& episod
     const int64_t n = episodes[i]->actions.size(0);
     b.env_obs[i].slice(0, 0, n).copy_(episodes[i]->env_obs);
     b.actions[i].slice(0, 0, n).copy_(episodes[i]->actions);
-    b.mask[i].slice(0, 0, n).fill_(1.0);
+    const int64_t begin = episodes[i]->segment_begin;
+    TANDEM_CHECK(begin >= 0 && begin < n, "a segment begins within its episode");
+    b.mask[i].slice(0, begin, n).fill_(1.0);  // a segment's prefix only leads to it
   }
   b.episode_start = torch::zeros({rows, steps}, torch::kBool);
   b.episode_start.select(1, 0).fill_(true);

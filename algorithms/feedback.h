@@ -1,16 +1,37 @@
-// Synthetic feedback: episodes and Bradley–Terry preference pairs made from a gold signal (the
-// env's own return: a text task's gold reward, a control env's true return), stored as JSON
-// lines, and turned into TrajectoryBatches for the learners. Learners see the labels, never the
-// gold returns (they are kept in the file for evaluation and the accuracy ceiling).
+// Synthetic feedback: episodes, trajectory segments and Bradley–Terry preference pairs made from
+// a gold signal (the env's own return: a text task's gold reward, a control env's true return),
+// stored as JSON lines, and turned into TrajectoryBatches for the learners. Learners see the
+// labels, never the gold returns (they are kept in the file for evaluation and the accuracy
+// ceiling).
 //
-// File format (one JSON object per line, "version": 1):
-//   {"version": 1, "kind": "preference", "p_chosen": p, "flipped": false,
-//    "chosen": EPISODE, "rejected": EPISODE}
-//   EPISODE = {"context": env.context(), "actions": [[...], ...], "gold_return": g,
-//              "summary": env.describe_episode()}
+// Two recipes, chosen by the env's recommended settings, not by the learners:
+//   - whole episodes (segment_length 0, policy_mix "start": text tasks): two episodes of the
+//     starting policy from one start (prompt) per pair;
+//   - segments, Christiano et al. 2017 style (MuJoCo envs recommend segment_length 50 and
+//     policy_mix "expert"): each side of a pair is an episode of its own (own start) played by a
+//     policy drawn from the mix (the cached expert's snapshots random/early/mid/late, expert.h),
+//     cut to segment_length steps at a uniformly drawn place (a shorter episode is compared
+//     whole); labelled on the segments' own returns.
+// Labels: P(a ≻ b) = σ((g_a − g_b) / temperature), then a flip_fraction share of labels flipped.
+//
+// File format (one JSON object per line):
+//   version 1, whole episodes (the text recipe, and demonstrations):
+//     {"version": 1, "kind": "preference", "p_chosen": p, "flipped": false,
+//      "chosen": EPISODE, "rejected": EPISODE}
+//     {"version": 1, "kind": "demonstration", "episode": EPISODE}
+//     EPISODE = {"context": env.context(), "actions": [[...], ...], "gold_return": g,
+//                "summary": env.describe_episode()}
+//   version 2, segment pairs (make_segment_pairs' files: every side is cut, or names its policy):
+//     {"version": 2, "kind": "preference", "p_chosen": p, "flipped": false,
+//      "chosen": SEGMENT, "rejected": SEGMENT}
+//     SEGMENT = EPISODE + {"segment_begin": b, "source": "late"}: "actions" run from the
+//       episode's start to the segment's end (the replay needs the prefix), the segment is steps
+//       [b, len(actions)), "gold_return" is the env's return over the segment alone, "source"
+//       names the policy that played it ("start", or a snapshot of the expert).
 // An episode is replayed on load: the env restarts from its context and takes the actions, which
 // gives the observations back (and checks the gold return, so a file made by another version of
-// the env is refused, naming the line).
+// the env is refused, naming the file and line). Readers accept both versions; a line of version
+// 1 may not hold "segment_begin", one of version 2 must.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +51,10 @@ struct Episode {
   json context;               // env.context() at its start
   torch::Tensor env_obs;      // [T, obs_dim]
   torch::Tensor actions;      // [T, act_dim]
-  double gold_return = 0;     // the env's own return
+  double gold_return = 0;     // the env's own return (of a segment: over the segment)
   json summary;               // env.describe_episode() at its end
+  int64_t segment_begin = 0;  // a segment: steps [segment_begin, T); the prefix only leads there
+  std::string source;         // the policy that played it ("start", a snapshot's name)
 };
 
 struct PreferencePair {
@@ -46,6 +69,7 @@ struct PreferenceConfig {
   double flip_fraction = 0.0;
   std::string prompts = "train";
   int64_t seed = 0;
+  int64_t segment_length = 0;
 
   template <class V>
   void visit(V& v) {
@@ -56,24 +80,50 @@ struct PreferenceConfig {
     v.field("prompts", prompts, {"train", "eval"},
             "which episode starts (text: prompt split) the pairs come from");
     v.field("seed", seed, int64_t{0}, int64_t{1} << 53, "episode starts, sampling and labels");
+    v.field("segment_length", segment_length, int64_t{0}, int64_t{1} << 30,
+            "steps per compared segment (0: whole episodes)");
   }
 };
 
 using EnvFactory = std::function<std::unique_ptr<envs::Env>()>;
 
+// The Bradley–Terry label of a pair: a is chosen when u_label < p_a = σ((g_a − g_b) /
+// temperature), then the label is flipped when u_flip < flip_fraction (u_* uniform in [0, 1)).
+PreferencePair bradley_terry_pair(Episode a, Episode b, double temperature, double flip_fraction,
+                                  double u_label, double u_flip);
+
 // Two episodes of `policy` (sampled) from each of config.pairs episode starts, labelled by
-// Bradley–Terry on their gold returns. `progress`: a progress line on stderr.
+// Bradley–Terry on their gold returns (config.segment_length must be 0). `progress`: a progress
+// line on stderr.
 std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
                                                   const EnvFactory& make_env,
                                                   const PreferenceConfig& config, bool progress);
+
+// A policy that plays episodes for feedback, under a name ("start", a snapshot's).
+struct PolicySource {
+  std::string name;
+  agents::PolicyImpl* policy = nullptr;
+};
+
+// Segment pairs: each side an episode of its own start, sampled from a policy drawn uniformly
+// from `sources`, cut to config.segment_length steps at a uniformly drawn place (whole when the
+// episode is shorter; 0: whole episodes), replayed for its observations and its return over the
+// segment, and labelled by Bradley–Terry on those returns.
+std::vector<PreferencePair> make_segment_pairs(const std::vector<PolicySource>& sources,
+                                               const EnvFactory& make_env,
+                                               const PreferenceConfig& config, bool progress);
 
 void save_preferences(const std::string& path, const std::vector<PreferencePair>& pairs);
 // Throws tandem::Error naming the file and line on a malformed line, an unknown version, or an
 // episode that does not replay to its recorded gold return.
 std::vector<PreferencePair> load_preferences(const std::string& path, const EnvFactory& make_env);
 
-// The pairs for (env, starting policy, config) from the feedback cache, made (with `policy`)
-// and cached under flock first when missing. `key` names the env and policy configuration.
+// The pairs for (env, policies, config) from the feedback cache, made and cached under flock
+// first when missing: whole-episode pairs of the one source (segment_length 0, one source), or
+// segment pairs. `key` names the env and the policies.
+std::string cached_preferences(const std::string& key, const std::vector<PolicySource>& sources,
+                               const EnvFactory& make_env, const PreferenceConfig& config,
+                               bool progress);
 std::string cached_preferences(const std::string& key, agents::PolicyImpl& policy,
                                const EnvFactory& make_env, const PreferenceConfig& config,
                                bool progress);
@@ -84,8 +134,9 @@ double preference_accuracy_ceiling(const std::vector<PreferencePair>& pairs, dou
                                    double flip_fraction);
 
 // Demonstrations: for each of `demonstrations` episode starts, the best (by gold return) of
-// `best_of` episodes of a demonstrator: an expert run's policy (a finished run folder), or the
-// learner's own starting policy (best-of-n, the text recipe). Stored as JSON lines
+// `best_of` episodes of a demonstrator: an expert (the cached expert, "auto", which MuJoCo envs
+// recommend; a snapshot of it, "expert:SNAPSHOT"; or a finished run folder), or the learner's
+// own starting policy (best-of-n, the text recipe). Stored as JSON lines
 // {"version": 1, "kind": "demonstration", "episode": EPISODE}.
 struct DemonstrationConfig {
   int64_t demonstrations = 100;
@@ -93,6 +144,7 @@ struct DemonstrationConfig {
   std::string expert;
   bool expert_deterministic = true;
   int64_t demo_seed = 0;
+  int64_t expert_steps = 0;
 
   template <class V>
   void visit(V& v) {
@@ -101,10 +153,13 @@ struct DemonstrationConfig {
     v.field("best_of", best_of, int64_t{1}, int64_t{1024},
             "episodes sampled per start; the one with the highest gold return is kept");
     v.field("expert", expert, std::vector<std::string>{},
-            "folder of a finished run whose policy demonstrates; empty: the starting policy");
+            "who demonstrates: \"auto\" (the cached expert, expert.h), \"expert:SNAPSHOT\", "
+            "a finished run's folder; empty: the starting policy");
     v.field("expert_deterministic", expert_deterministic,
             "an expert acts with its mean action / most likely token (the start policy samples)");
     v.field("demo_seed", demo_seed, int64_t{0}, int64_t{1} << 53, "seeds the episode starts");
+    v.field("expert_steps", expert_steps, int64_t{0}, int64_t{1} << 40,
+            "training budget of the cached expert (0: the env's recommended budget)");
   }
 };
 
@@ -131,6 +186,9 @@ struct PreferenceFeedbackConfig {
   int64_t heldout_pairs = 500;
   int64_t feedback_seed = 0;
   std::string dataset;
+  int64_t segment_length = 0;
+  std::string policy_mix = "start";
+  int64_t expert_steps = 0;
 
   template <class V>
   void visit(V& v) {
@@ -145,6 +203,14 @@ struct PreferenceFeedbackConfig {
             "seeds the sampled pairs and labels (the run's seed does not: runs share data)");
     v.field("dataset", dataset, std::vector<std::string>{},
             "a preference file (feedback.h format); empty: generate and cache");
+    v.field("segment_length", segment_length, int64_t{0}, int64_t{1} << 30,
+            "steps per compared segment, cut at a random place of each episode (a shorter "
+            "episode is compared whole); 0: whole episodes (MuJoCo envs recommend 50)");
+    v.field("policy_mix", policy_mix, {"start", "expert"},
+            "who plays the compared episodes: the starting policy, or the cached expert's "
+            "snapshots random/early/mid/late in equal shares (MuJoCo envs recommend it)");
+    v.field("expert_steps", expert_steps, int64_t{0}, int64_t{1} << 40,
+            "training budget of the cached expert (0: the env's recommended budget)");
   }
 };
 
@@ -154,8 +220,9 @@ struct PreferenceData {
   std::string train_path, heldout_path;
 };
 
-// Training pairs (config.dataset, or sampled from `start` and cached) and held-out pairs
-// (sampled from `start` on the evaluation episode starts), for the run's env and policy config.
+// Training pairs (config.dataset, or sampled and cached) and held-out pairs (sampled on the
+// evaluation episode starts), for the run's env and policy config: played by `start`, or by the
+// cached expert's snapshots (policy_mix "expert"; the data is then the same whatever the start).
 PreferenceData preference_data(const std::string& env_id, const json& env_options,
                                const json& policy_config, agents::PolicyImpl& start,
                                const EnvFactory& make_env, const PreferenceFeedbackConfig& config,
@@ -180,7 +247,9 @@ class ItemBatches {
 };
 
 // Padded batch of episodes, one per row: env_obs, obs (= policy.preprocess(env_obs) without
-// updating its statistics, or env_obs without a policy), actions, mask, episode_start.
+// updating its statistics, or env_obs without a policy), actions, mask, episode_start. A
+// segment's prefix is in the row (a stateful policy needs it) but masked out: masked sums (a
+// reward model's score, log π of DPO) run over the segment alone.
 agents::TrajectoryBatch episodes_batch(const std::vector<const Episode*>& episodes,
                                        agents::PolicyImpl* policy);
 

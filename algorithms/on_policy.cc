@@ -1,6 +1,7 @@
 #include "algorithms/on_policy.h"
 
 #include <cmath>
+#include <filesystem>
 #include <map>
 
 #include <torch/torch.h>
@@ -13,6 +14,7 @@
 #include "envs/vector_env.h"
 
 namespace tandem::algorithms {
+namespace fs = std::filesystem;
 
 torch::Tensor value_loss(const torch::Tensor& values, const torch::Tensor& old_values,
                          const torch::Tensor& returns, const torch::Tensor& mask, bool clip,
@@ -35,6 +37,7 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
     reference_ = agents::frozen_copy(*policy_);
     ctx.set_reference(reference_);
   }
+  on_start(ctx);
   if (reward_source_) ctx.set_reward_source(reward_source_);
   flat_ = std::make_unique<FlatParameters>(policy_->parameters());
   optimizer_ = std::make_unique<torch::optim::Adam>(
@@ -46,19 +49,38 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
   RolloutCollector collector(envs, ctx.options().seed);
   RewardScaler scaler(base_.gamma, base_.reward_clip);
 
+  // snapshots along the way (keep_checkpoints): checkpoint-N.pt once N env steps are reached
+  std::vector<int64_t> keep = base_.keep_checkpoints;
+  auto keep_reached = [&](int64_t env_steps, int64_t iteration) {
+    if (ctx.checkpoint_path().empty()) return;
+    const std::string dir = fs::path(ctx.checkpoint_path()).parent_path().string();
+    for (auto it = keep.begin(); it != keep.end();) {
+      if (*it > env_steps) {
+        ++it;
+        continue;
+      }
+      save_checkpoint(dir + "/checkpoint-" + std::to_string(*it) + ".pt", *policy_,
+                      optimizer_.get(),
+                      {{"algorithm", name_}, {"iteration", iteration}, {"env_steps", env_steps}});
+      it = keep.erase(it);
+    }
+  };
+
   // until the budget is spent: whole-episode rollouts (text) take fewer steps than their cap
   const int64_t total = ctx.options().total_steps;
   ctx.report(0, json::object(), *policy_);
+  keep_reached(0, 0);
   for (int64_t iteration = 1; collector.env_steps() < total; ++iteration) {
     const double frac =
         base_.anneal_lr ? 1.0 - static_cast<double>(collector.env_steps()) / total : 1.0;
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(frac * base_.learning_rate);
 
+    json metrics = before_iteration(ctx, collector.env_steps());
     const double t0 = ctx.wall_seconds();
     agents::TrajectoryBatch batch = collector.collect(*policy_, base_.steps_per_env);
     const double t1 = ctx.wall_seconds();
-    json metrics = {{"charts/learning_rate", frac * base_.learning_rate}};
+    metrics["charts/learning_rate"] = frac * base_.learning_rate;
 
     // the learner's reward: env or reward model, scaled, minus the KL penalty to π_ref
     if (reward_source_) reward_source_->relabel(batch);
@@ -104,6 +126,7 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
                        {"iteration", iteration},
                        {"env_steps", collector.env_steps()}});
     }
+    keep_reached(collector.env_steps(), iteration);
   }
 }
 

@@ -39,6 +39,7 @@ struct OnPolicyConfig {
   double kl_coef = 0.0;
   std::string advantage_whitening = "batch";
   int64_t checkpoint_interval = 50;
+  std::vector<int64_t> keep_checkpoints;
   std::string reward_model;
 
   template <class V>
@@ -66,6 +67,9 @@ struct OnPolicyConfig {
             "where advantages are whitened");
     v.field("checkpoint_interval", checkpoint_interval, int64_t{1}, int64_t{1} << 30,
             "iterations between checkpoints (one is always written at the end)");
+    v.field("keep_checkpoints", keep_checkpoints, int64_t{0}, int64_t{1} << 50,
+            "env steps N at which checkpoint-N.pt is kept too (the policy once N steps are "
+            "reached; 0: the start policy)");
     v.field("reward_model", reward_model, std::vector<std::string>{},
             "folder of a finished reward_model run: learn from its reward, not the env's (RLHF)");
   }
@@ -103,6 +107,13 @@ class OnPolicyAlgorithm : public Algorithm {
   virtual bool needs_reference() const { return false; }
   // Called after each epoch with that epoch's mean statistics; true stops the update early.
   virtual bool stop_after_epoch(const json& epoch_stats) const { return false; }
+  // Outer loops around the RL (AIHF's rounds): on_start once the policy and the reference
+  // exist, before the first evaluation; before_iteration ahead of each rollout, its metrics
+  // joining that iteration's line.
+  virtual void on_start(RunContext& ctx) {}
+  virtual json before_iteration(RunContext& ctx, int64_t env_steps) { return json::object(); }
+  agents::PolicyImpl& current_policy() { return *policy_; }
+  const agents::Policy& reference() const { return reference_; }
 
  private:
   json update(const agents::TrajectoryBatch& batch, int64_t iteration);

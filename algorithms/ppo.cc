@@ -19,8 +19,7 @@ namespace tandem::algorithms {
 PpoLoss ppo_loss(const torch::Tensor& log_prob, const torch::Tensor& old_log_prob,
                  const torch::Tensor& advantages, const torch::Tensor& values,
                  const torch::Tensor& old_values, const torch::Tensor& returns,
-                 const torch::Tensor& entropy, const torch::Tensor& mask,
-                 const PpoConfig& config) {
+                 const torch::Tensor& entropy, const torch::Tensor& mask, const PpoConfig& config) {
   PpoLoss l;
   torch::Tensor log_ratio = log_prob - old_log_prob;
   torch::Tensor ratio = torch::exp(log_ratio);
@@ -38,25 +37,30 @@ PpoLoss ppo_loss(const torch::Tensor& log_prob, const torch::Tensor& old_log_pro
   return l;
 }
 
+PolicyLoss ppo_policy_loss(const agents::EvaluateResult& ev, const agents::TrajectoryBatch& mb,
+                           const torch::Tensor& advantages, const PpoConfig& config) {
+  PpoLoss l = ppo_loss(ev.log_prob, mb.log_probs, advantages, ev.value.detach(), mb.values,
+                       mb.returns, ev.entropy, mb.mask, config);
+  return {l.policy - config.entropy_coef * l.entropy,
+          {{"entropy", l.entropy.detach()},
+           {"approx_kl", l.approx_kl},
+           {"clip_fraction", l.clip_fraction}}};
+}
+
 namespace {
 
 class Ppo : public OnPolicyAlgorithm {
  public:
   Ppo(const json& config, const std::string& where)
-      : OnPolicyAlgorithm("ppo", config_.base), config_(config_from_json<PpoConfig>(config, where)) {}
+      : OnPolicyAlgorithm("ppo", config_.base),
+        config_(config_from_json<PpoConfig>(config, where)) {}
 
   json config() const override { return config_to_json(config_); }
 
  protected:
   PolicyLoss policy_loss(const agents::EvaluateResult& ev, const agents::TrajectoryBatch& mb,
                          const torch::Tensor& advantages) override {
-    // the value term is added by the shared update: pass value_coef 0 here
-    PpoLoss l = ppo_loss(ev.log_prob, mb.log_probs, advantages, ev.value.detach(), mb.values,
-                         mb.returns, ev.entropy, mb.mask, config_);
-    return {l.policy - config_.entropy_coef * l.entropy,
-            {{"entropy", l.entropy.detach()},
-             {"approx_kl", l.approx_kl},
-             {"clip_fraction", l.clip_fraction}}};
+    return ppo_policy_loss(ev, mb, advantages, config_);
   }
 
   bool stop_after_epoch(const json& epoch_stats) const override {

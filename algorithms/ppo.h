@@ -1,9 +1,9 @@
 // PPO's configuration and loss, exposed for tests; the algorithm itself lives in ppo.cc.
 #pragma once
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "algorithms/on_policy.h"
 
@@ -26,11 +26,11 @@ struct PpoConfig {
 };
 
 struct PpoLoss {
-  torch::Tensor total;          // policy + value_coef·value − entropy_coef·entropy
-  torch::Tensor policy;         // clipped surrogate
-  torch::Tensor value;          // ½ (clipped) squared error
-  torch::Tensor entropy;        // mean entropy
-  torch::Tensor approx_kl;      // k3 estimator of KL(π_old ‖ π): mean (ρ − 1) − log ρ, never < 0
+  torch::Tensor total;    // policy + value_coef·value − entropy_coef·entropy
+  torch::Tensor policy;   // clipped surrogate
+  torch::Tensor value;    // ½ (clipped) squared error
+  torch::Tensor entropy;  // mean entropy
+  torch::Tensor approx_kl;  // k3 estimator of KL(π_old ‖ π): mean (ρ − 1) − log ρ, never < 0
   torch::Tensor clip_fraction;  // share of steps with |ρ − 1| > clip
 };
 
@@ -40,7 +40,12 @@ struct PpoLoss {
 PpoLoss ppo_loss(const torch::Tensor& log_prob, const torch::Tensor& old_log_prob,
                  const torch::Tensor& advantages, const torch::Tensor& values,
                  const torch::Tensor& old_values, const torch::Tensor& returns,
-                 const torch::Tensor& entropy, const torch::Tensor& mask,
-                 const PpoConfig& config);
+                 const torch::Tensor& entropy, const torch::Tensor& mask, const PpoConfig& config);
+
+// PPO's policy loss on a minibatch (clipped surrogate − entropy_coef·entropy; the shared update
+// adds the value loss), with entropy, approx KL and clip fraction: what `ppo` and `aihf`
+// (inner = ppo) minimize.
+PolicyLoss ppo_policy_loss(const agents::EvaluateResult& ev, const agents::TrajectoryBatch& mb,
+                           const torch::Tensor& advantages, const PpoConfig& config);
 
 }  // namespace tandem::algorithms

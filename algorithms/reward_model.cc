@@ -1,8 +1,8 @@
 #include "algorithms/reward_model.h"
 
-#include <filesystem>
-
 #include <torch/torch.h>
+
+#include <filesystem>
 
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
@@ -24,8 +24,9 @@ agents::TrajectoryReward load_reward_model(const std::string& run_dir,
   const std::string info_path = run_dir + "/reward_model.json";
   const std::string weights = run_dir + "/reward_model.pt";
   if (!fs::exists(info_path) || !fs::exists(weights))
-    throw Error(run_dir + ": no reward_model.json / reward_model.pt (is it the folder of a "
-                          "finished `reward_model` run?)");
+    throw Error(run_dir +
+                ": no reward_model.json / reward_model.pt (is it the folder of a "
+                "finished `reward_model` run?)");
   const json info = read_json_file(info_path);
   agents::TrajectoryReward reward = agents::make_trajectory_reward(
       policy, spec.observation_space.flat_size(), spec.action_space.flat_size(),
@@ -36,59 +37,103 @@ agents::TrajectoryReward load_reward_model(const std::string& run_dir,
   return reward;
 }
 
+agents::TrajectoryReward make_reward_model(const agents::PolicyImpl& policy,
+                                           const envs::EnvSpec& spec,
+                                           const RewardTrainingSettings& settings) {
+  return agents::make_trajectory_reward(
+      policy, spec.observation_space.flat_size(), spec.action_space.flat_size(),
+      json({{"hidden", settings.hidden}}), "reward model", settings.pooling);
+}
+
+void save_reward_model(const std::string& dir, const agents::TrajectoryReward& reward,
+                       const RewardTrainingSettings& settings, json info) {
+  torch::serialize::OutputArchive archive;
+  reward->save(archive);
+  archive.save_to(dir + "/reward_model.pt.tmp");
+  fs::rename(dir + "/reward_model.pt.tmp", dir + "/reward_model.pt");
+  info["mlp"] = {{"hidden", settings.hidden}};
+  info["pooling"] = settings.pooling;
+  info["model"] = reward->describe();
+  write_file_atomic(dir + "/reward_model.json", info.dump(2) + "\n");
+}
+
 namespace {
-
-struct RewardModelConfig {
-  PreferenceFeedbackConfig feedback;
-  int64_t batch_size = 32;
-  double learning_rate = 1e-4;
-  double weight_decay = 0.0;
-  double max_grad_norm = 1.0;
-  std::vector<int64_t> hidden = {64, 64};
-  std::string pooling = "last";
-
-  template <class V>
-  void visit(V& v) {
-    feedback.visit(v);
-    v.field("pooling", pooling, {"last", "mean"},
-            "text: score the last token's hidden state, or the mean over all tokens");
-    v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "pairs per gradient step");
-    v.field("learning_rate", learning_rate, 0.0, 1.0, "AdamW step size");
-    v.field("weight_decay", weight_decay, 0.0, 10.0, "AdamW weight decay");
-    v.field("max_grad_norm", max_grad_norm, 0.0, 1e9, "global gradient-norm clip (0: off)");
-    v.field("hidden", hidden, int64_t{1}, int64_t{65536}, "control: hidden widths of r(s, a)");
-  }
-};
 
 struct PairScores {
   torch::Tensor chosen, rejected;  // [B]
 };
 
-PairScores score(agents::TrajectoryRewardImpl& reward, const std::vector<PreferencePair>& pairs,
+PairScores score(agents::TrajectoryRewardImpl& reward,
+                 const std::vector<const PreferencePair*>& pairs,
                  const std::vector<int64_t>& rows) {
   std::vector<const Episode*> chosen, rejected;
   for (int64_t i : rows) {
-    chosen.push_back(&pairs[i].chosen);
-    rejected.push_back(&pairs[i].rejected);
+    chosen.push_back(&pairs[i]->chosen);
+    rejected.push_back(&pairs[i]->rejected);
   }
   agents::TrajectoryBatch c = episodes_batch(chosen, nullptr);
   agents::TrajectoryBatch r = episodes_batch(rejected, nullptr);
   return {c.masked_sum(reward.step_rewards(c)), r.masked_sum(reward.step_rewards(r))};
 }
 
-double accuracy(agents::TrajectoryRewardImpl& reward, const std::vector<PreferencePair>& pairs) {
+}  // namespace
+
+RewardTrainer::RewardTrainer(agents::TrajectoryReward reward,
+                             const RewardTrainingSettings& settings)
+    : reward_(std::move(reward)), settings_(settings) {
+  optimizer_ = std::make_unique<torch::optim::AdamW>(
+      reward_->parameters(),
+      torch::optim::AdamWOptions(settings_.learning_rate).weight_decay(settings_.weight_decay));
+}
+
+RewardTrainer::Step RewardTrainer::step(const std::vector<const PreferencePair*>& pairs,
+                                        const std::vector<int64_t>& rows,
+                                        const std::vector<double>& weights) {
+  PairScores s = score(*reward_, pairs, rows);
+  torch::Tensor w;
+  if (!weights.empty()) {
+    std::vector<float> picked;
+    for (int64_t i : rows) picked.push_back(static_cast<float>(weights[i]));
+    w = torch::tensor(picked);
+  }
+  torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected, w);
+  optimizer_->zero_grad();
+  loss.backward();
+  if (settings_.max_grad_norm > 0)
+    torch::nn::utils::clip_grad_norm_(reward_->parameters(), settings_.max_grad_norm);
+  optimizer_->step();
+  return {loss.item<double>(), (s.chosen > s.rejected).sum().item<int64_t>()};
+}
+
+double RewardTrainer::accuracy(const std::vector<PreferencePair>& pairs) {
+  if (pairs.empty()) return 0;
   torch::NoGradGuard no_grad;
+  std::vector<const PreferencePair*> all;
+  for (const auto& p : pairs) all.push_back(&p);
   int64_t right2 = 0;  // twice the number right
-  for (size_t start = 0; start < pairs.size(); start += 64) {
+  for (size_t start = 0; start < all.size(); start += 64) {
     std::vector<int64_t> rows;
-    for (size_t i = start; i < std::min(pairs.size(), start + 64); ++i) rows.push_back(i);
-    PairScores s = score(reward, pairs, rows);
+    for (size_t i = start; i < std::min(all.size(), start + 64); ++i) rows.push_back(i);
+    PairScores s = score(*reward_, all, rows);
     // a tie (identical episodes score the same) is a coin flip, as in the ceiling
     right2 += 2 * (s.chosen > s.rejected).sum().item<int64_t>() +
               (s.chosen == s.rejected).sum().item<int64_t>();
   }
-  return 0.5 * static_cast<double>(right2) / pairs.size();
+  return 0.5 * static_cast<double>(right2) / all.size();
 }
+
+namespace {
+
+struct RewardModelConfig {
+  PreferenceFeedbackConfig feedback;
+  RewardTrainingSettings training;
+
+  template <class V>
+  void visit(V& v) {
+    feedback.visit(v);
+    training.visit(v, /*prefixed=*/false);
+  }
+};
 
 class RewardModelAlgorithm : public Algorithm {
  public:
@@ -109,59 +154,41 @@ class RewardModelAlgorithm : public Algorithm {
     const auto& heldout = data.heldout;
     const double ceiling = data.heldout_ceiling;
 
-    const json mlp = {{"hidden", config_.hidden}};
-    reward_ = agents::make_trajectory_reward(*policy_, ctx.spec().observation_space.flat_size(),
-                                             ctx.spec().action_space.flat_size(), mlp,
-                                             "reward_model config", config_.pooling);
-    torch::optim::AdamW optimizer(
-        reward_->parameters(),
-        torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
+    RewardTrainer trainer(make_reward_model(*policy_, ctx.spec(), config_.training),
+                          config_.training);
+    std::vector<const PreferencePair*> train_pairs;
+    for (const auto& p : pairs) train_pairs.push_back(&p);
 
     const int64_t n = static_cast<int64_t>(pairs.size());
     json metrics = {{"rm/heldout_ceiling", ceiling},
                     {"rm/train_pairs", n},
                     {"rm/heldout_pairs", static_cast<int64_t>(heldout.size())},
-                    {"rm/heldout_accuracy", accuracy(*reward_, heldout)}};
+                    {"rm/heldout_accuracy", trainer.accuracy(heldout)}};
     ctx.report(0, metrics, *policy_);
-    ItemBatches batches(n, config_.batch_size, ctx.options().total_steps,
+    ItemBatches batches(n, config_.training.batch_size, ctx.options().total_steps,
                         ctx.options().eval_interval);
     double loss_sum = 0, right = 0, seen = 0;  // since the last report
     for (std::vector<int64_t> rows; batches.next(&rows);) {
-      PairScores s = score(*reward_, pairs, rows);
-      torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected);
-      optimizer.zero_grad();
-      loss.backward();
-      if (config_.max_grad_norm > 0)
-        torch::nn::utils::clip_grad_norm_(reward_->parameters(), config_.max_grad_norm);
-      optimizer.step();
-      loss_sum += loss.item<double>() * rows.size();
-      right += (s.chosen > s.rejected).sum().item<double>();
+      const RewardTrainer::Step step = trainer.step(train_pairs, rows);
+      loss_sum += step.loss * rows.size();
+      right += step.right;
       seen += rows.size();
       if (batches.report_due()) {
         metrics["rm/train_loss"] = loss_sum / seen;
         metrics["rm/train_accuracy"] = right / seen;
-        metrics["rm/heldout_accuracy"] = accuracy(*reward_, heldout);
+        metrics["rm/heldout_accuracy"] = trainer.accuracy(heldout);
         metrics["rm/epoch"] = batches.epoch();
         ctx.report(batches.processed(), metrics, *policy_);
         loss_sum = right = seen = 0;
       }
     }
-    final_accuracy_ = metrics["rm/heldout_accuracy"];
     if (!ctx.checkpoint_path().empty()) {
       const std::string dir = fs::path(ctx.checkpoint_path()).parent_path().string();
-      torch::serialize::OutputArchive archive;
-      reward_->save(archive);
-      archive.save_to(dir + "/reward_model.pt.tmp");
-      fs::rename(dir + "/reward_model.pt.tmp", dir + "/reward_model.pt");
-      write_file_atomic(dir + "/reward_model.json",
-                        json({{"mlp", mlp},
-                              {"pooling", config_.pooling},
-                              {"model", reward_->describe()},
-                              {"heldout_accuracy", final_accuracy_},
-                              {"heldout_ceiling", ceiling},
-                              {"train_pairs", data.train_path},
-                              {"heldout_pairs", data.heldout_path}})
-                                .dump(2) + "\n");
+      save_reward_model(dir, trainer.reward(), config_.training,
+                        {{"heldout_accuracy", metrics["rm/heldout_accuracy"]},
+                         {"heldout_ceiling", ceiling},
+                         {"train_pairs", data.train_path},
+                         {"heldout_pairs", data.heldout_path}});
       save_checkpoint(ctx.checkpoint_path(), *policy_, nullptr,
                       {{"algorithm", "reward_model"}, {"env_steps", batches.processed()}});
     }
@@ -170,8 +197,6 @@ class RewardModelAlgorithm : public Algorithm {
  private:
   RewardModelConfig config_;
   agents::Policy policy_;
-  agents::TrajectoryReward reward_;
-  double final_accuracy_ = 0;
 };
 
 }  // namespace

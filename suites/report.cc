@@ -21,18 +21,86 @@
 namespace tandem::suites {
 namespace fs = std::filesystem;
 
+namespace {
+
+MetricSpec section(const std::string& key, const std::string& title, const std::string& unit) {
+  MetricSpec m;
+  m.key = key;
+  m.title = title;
+  m.unit = unit;
+  return m;
+}
+
+// A column of a compact per-task table: no aggregate (KL or a length is no score to normalize);
+// curves when asked for as a section.
+MetricSpec column(MetricPlace place, const std::string& key, const std::string& header,
+                  const std::string& title, const std::string& unit, bool higher_is_better,
+                  const std::string& note) {
+  MetricSpec m = section(key, title, unit);
+  m.higher_is_better = higher_is_better;
+  m.aggregate = false;
+  m.place = place;
+  m.column = header;
+  m.note = note;
+  return m;
+}
+
+}  // namespace
+
 std::vector<MetricSpec> default_report_metrics() {
-  // text tasks add their lines here (gold reward, KL to the reference, distinct-2); a key no run
-  // logs is skipped, so listing one early costs nothing
+  // text tasks: algorithm.cc's evaluation_extras and evaluation.cc; DPO: dpo.cc. A key no run
+  // logs is skipped, so listing one costs nothing where it does not apply.
+  const MetricPlace text = MetricPlace::kTextColumn, pref = MetricPlace::kPreferenceColumn;
   return {
-      {"eval/return_mean", "evaluation return", "", true, true, true},
+      section("eval/return_mean", "evaluation return", ""),
+      column(text, "eval/kl_ref", "KL k1", "KL to the reference, k1 estimate",
+             "nats per completion", false,
+             "the sum over the completion's tokens of `log π/π_ref`: unbiased, but a finite "
+             "sample can make it negative, which is noise, not a negative KL"),
+      column(text, "eval/kl_ref_k3", "KL k3", "KL to the reference, k3 estimate",
+             "nats per completion", false,
+             "the sum over the tokens of `r − 1 − log r` with `r = π_ref/π`: unbiased too, never "
+             "negative, lower variance (Schulman 2020, \"Approximating KL divergence\")"),
+      column(text, "eval/distinct_2", "distinct-2", "distinct-2", "", true,
+             "distinct bigrams over all bigrams of the evaluation completions: falls when the "
+             "policy collapses onto a few completions"),
+      column(text, "eval/entropy", "entropy", "policy entropy", "nats per token", true,
+             "the policy's mean per-token entropy on its completions"),
+      column(text, "eval/length_mean", "length", "completion length", "tokens", true,
+             "mean completion length: a length that grows with the reward hints at reward "
+             "hacking by length"),
+      column(text, "eval/proxy_reward", "proxy reward", "proxy reward", "", true,
+             "the learned reward model's score (RLHF runs): far above a flat gold reward, the "
+             "policy exploits the reward model"),
+      column(pref, "dpo/train_chosen_reward", "chosen (train)", "implicit reward of chosen", "",
+             true,
+             "`β·(log π − log π_ref)` of the preferred completion, mean over the training pairs "
+             "since the previous evaluation; 0 at the start (`π = π_ref`)"),
+      column(pref, "dpo/train_rejected_reward", "rejected (train)", "implicit reward of rejected",
+             "", false, "the same for the other completion"),
+      column(pref, "dpo/train_margin", "margin (train)", "implicit reward margin", "", true,
+             "chosen − rejected, what the loss pushes up; a chosen reward going down while the "
+             "margin grows means both completions lose likelihood, the rejected one faster"),
+      column(pref, "dpo/heldout_chosen_reward", "chosen (held-out)",
+             "held-out implicit reward of chosen", "", true, "the same on held-out pairs"),
+      column(pref, "dpo/heldout_rejected_reward", "rejected (held-out)",
+             "held-out implicit reward of rejected", "", false, ""),
+      column(pref, "dpo/heldout_margin", "margin (held-out)", "held-out implicit reward margin", "",
+             true, ""),
+      column(pref, "dpo/heldout_accuracy", "accuracy (held-out)", "held-out pair accuracy", "",
+             true,
+             "the share of held-out pairs whose chosen completion has the larger implicit "
+             "reward"),
   };
 }
 
 MetricSpec metric_spec_for(const std::string& key) {
-  for (const auto& m : default_report_metrics())
-    if (m.key == key) return m;
-  return {key, key, "", true, true, true};
+  for (auto m : default_report_metrics()) {
+    if (m.key != key) continue;
+    m.place = MetricPlace::kSection;  // asked for by name: a section of its own
+    return m;
+  }
+  return section(key, key, "");
 }
 
 namespace {
@@ -42,6 +110,7 @@ namespace {
 struct Cell {
   std::string text;
   bool bold = false;
+  bool verbatim = false;  // text a run wrote (a prompt, a completion): shown as it is, escaped
 };
 
 struct Block {
@@ -98,6 +167,7 @@ bool numeric_column(const Block& b, size_t column) {
   bool any = false;
   for (const auto& row : b.rows) {
     if (column >= row.size() || row[column].text.empty()) continue;
+    if (row[column].verbatim) return false;  // "1 2 3", a sorted list, is text
     const std::string& t = row[column].text;
     const bool number =
         std::isdigit(static_cast<unsigned char>(t[0])) || t[0] == '-' || t.rfind("—", 0) == 0;
@@ -107,9 +177,31 @@ bool numeric_column(const Block& b, size_t column) {
   return any;
 }
 
+// Verbatim text in Markdown: every character that could start emphasis, code, a link, an HTML
+// tag or an entity is backslash-escaped; a line break, which would end the table row, shows as ↵.
+std::string md_verbatim(const std::string& text) {
+  static const std::string kSpecial = "\\`*_[]<>&~#!|";
+  std::string t;
+  for (char ch : text) {
+    if (ch == '\n') {
+      t += "↵";
+    } else if (ch == '\r' || ch == '\t') {
+      t += ' ';
+    } else {
+      if (kSpecial.find(ch) != std::string::npos) t += '\\';
+      t += ch;
+    }
+  }
+  return t;
+}
+
 std::string md_cell(const Cell& c) {
   std::string t;
-  for (char ch : c.text) t += ch == '|' ? std::string("\\|") : std::string(1, ch);
+  if (c.verbatim) {
+    t = md_verbatim(c.text);
+  } else {
+    for (char ch : c.text) t += ch == '|' ? std::string("\\|") : std::string(1, ch);
+  }
   return c.bold && !t.empty() ? "**" + t + "**" : t;
 }
 
@@ -234,6 +326,7 @@ std::string to_html(const Document& doc, const std::string& title, const std::st
       << "table{border-collapse:collapse;margin:0.5em 0 1.2em}\n"
       << "th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left}\n"
       << ".n{text-align:right;font-variant-numeric:tabular-nums}\n"
+      << ".v{white-space:pre-wrap;font-family:ui-monospace,'DejaVu Sans Mono',monospace}\n"
       << "th{background:#f3f3f3}\ncode{background:#f3f3f3;padding:0 0.2em}\n"
       << "img{max-width:100%;border:1px solid #eee}\nfigure{margin:0.5em 0 1.5em}\n"
       << "figcaption{color:#555;font-size:0.9em}\n</style></head><body>\n";
@@ -261,8 +354,11 @@ std::string to_html(const Document& doc, const std::string& title, const std::st
           out << "<tr>";
           for (size_t i = 0; i < row.size(); ++i) {
             const Cell& c = row[i];
-            out << (numeric_column(b, i) ? "<td class=\"n\">" : "<td>") << (c.bold ? "<b>" : "")
-                << html_escape(c.text) << (c.bold ? "</b>" : "") << "</td>";
+            out << (numeric_column(b, i) ? "<td class=\"n\">"
+                    : c.verbatim         ? "<td class=\"v\">"
+                                         : "<td>")
+                << (c.bold ? "<b>" : "") << html_escape(c.text) << (c.bold ? "</b>" : "")
+                << "</td>";
           }
           out << "</tr>\n";
         }
@@ -377,10 +473,9 @@ struct Curve {
   std::vector<double> x, mean, low, high;
 };
 
-// Mean and bootstrap band over seeds on a common grid: every logged x up to the shortest seed's
-// last one (so each point averages all seeds), thinned to at most 200 points.
-Curve mean_curve(const std::vector<Series>& runs, const BootstrapOptions& options) {
-  Curve c;
+// The x values every seed reaches: every logged x up to the shortest seed's last one (so each point
+// averages all seeds), thinned to at most 200 points.
+std::vector<double> common_grid(const std::vector<Series>& runs) {
   double x_max = INFINITY;
   std::vector<double> grid;
   for (const auto& s : runs) {
@@ -396,7 +491,13 @@ Curve mean_curve(const std::vector<Series>& runs, const BootstrapOptions& option
     for (size_t i = 0; i < 200; ++i) thin.push_back(grid[i * (grid.size() - 1) / 199]);
     grid = thin;
   }
-  for (double x : grid) {
+  return grid;
+}
+
+// Mean and bootstrap band over seeds on their common grid.
+Curve mean_curve(const std::vector<Series>& runs, const BootstrapOptions& options) {
+  Curve c;
+  for (double x : common_grid(runs)) {
     std::vector<double> ys;
     for (const auto& s : runs) ys.push_back(interpolate(s, x));
     const Interval ci = mean_ci(ys, options);
@@ -520,6 +621,7 @@ double nice_step(double lo, double hi, int ticks) {
 struct Analysis {
   std::vector<std::string> tasks, algorithms;    // display order
   std::map<std::string, std::string> algo_name;  // label → registered algorithm
+  std::map<std::string, std::string> env_id;     // task → env id (config.json)
   std::vector<const RunRecord*> finished;
 };
 
@@ -628,6 +730,31 @@ struct MetricContext {
   std::map<std::pair<std::string, std::string>, Interval> cis;  // (task, label) → final mean
 };
 
+struct LegendEntry {
+  size_t index;  // of the label in Analysis::algorithms: its colour and dashes
+  std::string label;
+};
+
+// Across the full width under a multiplot's panels, a strip of height `strip` (a fraction of the
+// figure) with the legend alone (keyentry items), where it never hides a curve and has room for
+// four columns. `style` draws an entry ("with lines lw 2.5").
+void legend_strip(std::ostringstream& gp, double strip, const std::vector<LegendEntry>& entries,
+                  const std::string& style) {
+  gp << "set origin 0, 0\nset size 1, " << strip
+     << "\nunset border\nunset tics\nunset grid\nunset xlabel\nunset ylabel\n"
+        "set xrange [0:1]\nset yrange [0:1]\nset lmargin 0\nset rmargin 0\nset tmargin 0\n"
+        "set bmargin 0\nset key center center horizontal maxcols 4 reverse Left samplen 3 "
+        "width 3\n"
+        // an invisible curve below the range: a plot of keyentry items alone trips an
+        // assertion in gnuplot 5.4
+        "plot -1 with lines notitle";
+  for (const auto& e : entries) {
+    gp << ", keyentry " << style << " dt " << dash(e.index) << " lc rgb \"" << colour(e.index)
+       << "\" title " << gp_string(e.label);
+  }
+  gp << '\n';
+}
+
 // The task's figure: the metric against env steps and against wall-clock seconds.
 void task_curves(Document& doc, const MetricContext& c, const std::string& task) {
   const Analysis& a = c.a;
@@ -711,19 +838,10 @@ void task_curves(Document& doc, const MetricContext& c, const std::string& task)
     }
     gp << '\n';
   }
-  gp << "set origin 0, 0\nset size 1, " << strip
-     << "\nunset border\nunset tics\nunset grid\nunset xlabel\nunset ylabel\n"
-        "set xrange [0:1]\nset yrange [0:1]\nset lmargin 0\nset rmargin 0\nset tmargin 0\n"
-        "set bmargin 0\nset key center center horizontal maxcols 4 reverse Left samplen 3 "
-        "width 3\n"
-        // an invisible curve below the range: a plot of keyentry items alone trips an
-        // assertion in gnuplot 5.4
-        "plot -1 with lines notitle";
-  for (size_t k = 0; k < drawn.size(); ++k) {
-    gp << ", keyentry with lines lw 2.5 dt " << dash(drawn[k].index) << " lc rgb \""
-       << colour(drawn[k].index) << "\" title " << gp_string(drawn[k].label);
-  }
-  gp << "\nunset multiplot\n";
+  std::vector<LegendEntry> legend;
+  for (const auto& d : drawn) legend.push_back({d.index, d.label});
+  legend_strip(gp, strip, legend, "with lines lw 2.5");
+  gp << "unset multiplot\n";
   plotter.size(1280, height);
   if (plotter.draw(stem, gp.str())) {
     doc.image("figures/" + stem + ".png",
@@ -937,8 +1055,287 @@ void aggregate_section(Document& doc, const MetricContext& c) {
   if (options.figures) aggregate_figure(doc, c, agg, tasks_used.size(), has_baseline);
 }
 
+// ---- what text tasks and preference runs add to their task ----
+
+const char* const kGoldKey = "eval/return_mean";  // on text tasks, the gold reward
+const char* const kKlK1Key = "eval/kl_ref";
+const char* const kKlK3Key = "eval/kl_ref_k3";
+const int kSamplePrompts = 3;
+
+bool is_text_task(const Analysis& a, const std::string& task) {
+  auto it = a.env_id.find(task);
+  return it != a.env_id.end() && it->second.rfind("text/", 0) == 0;
+}
+
+bool task_logs(const Analysis& a, const std::string& task, const std::string& key) {
+  for (const auto* r : a.finished)
+    if (r->task == task && final_value(*r, key)) return true;
+  return false;
+}
+
+// The metrics placed at `place` that some finished run of the task logs, in the list's order.
+std::vector<const MetricSpec*> logged_columns(const Analysis& a, const std::string& task,
+                                              const std::vector<MetricSpec>& metrics,
+                                              MetricPlace place) {
+  std::vector<const MetricSpec*> out;
+  for (const auto& m : metrics)
+    if (m.place == place && task_logs(a, task, m.key)) out.push_back(&m);
+  return out;
+}
+
+// The legend of some columns: header, key, unit and what to read in it.
+std::vector<std::string> column_legend(const std::vector<const MetricSpec*>& columns) {
+  std::vector<std::string> items;
+  for (const auto* m : columns) {
+    if (m->note.empty()) continue;
+    items.push_back("**" + m->column + "** (`" + m->key + "`" +
+                    (m->unit.empty() ? "" : ", " + m->unit) + "): " + m->note + ".");
+  }
+  return items;
+}
+
+// A column's cell: the mean over seeds of the final values, "—" where no run logs it.
+Cell mean_cell(const std::vector<double>& values) {
+  return {values.empty() ? "—" : fmt(mean(values))};
+}
+
+// The gold reward against the KL to the reference, the figure the APA paper turns on: one line per
+// algorithm through its evaluations (the mean over seeds at each env step, on the seeds' common
+// steps), the last marked large. Up and to the left is better.
+void frontier_figure(Document& doc, const MetricContext& c, const std::string& task) {
+  const Analysis& a = c.a;
+  Plotter& plotter = c.plotter;
+  // k3 when logged: never negative, so every line starts at 0 and moves right
+  const bool k3 = task_logs(a, task, kKlK3Key);
+  if (!k3 && !task_logs(a, task, kKlK1Key)) return;
+  const std::string kl_key = k3 ? kKlK3Key : kKlK1Key;
+  const std::string stem = file_safe(task) + "__frontier";
+  std::vector<LegendEntry> drawn;
+  std::vector<std::string> files;
+  double x_lo = 0, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
+  for (size_t i = 0; i < a.algorithms.size(); ++i) {
+    const std::string& algo = a.algorithms[i];
+    std::vector<Series> kl, y;
+    for (const auto* r : runs_of(a, task, algo)) {
+      Series s_kl = series_of(*r, "env_steps", kl_key), s_y = series_of(*r, "env_steps", kGoldKey);
+      if (s_kl.empty() || s_y.empty()) continue;
+      kl.push_back(s_kl);
+      y.push_back(s_y);
+    }
+    if (kl.empty()) continue;
+    std::vector<Series> both = kl;
+    both.insert(both.end(), y.begin(), y.end());
+    const std::vector<double> steps = common_grid(both);
+    if (steps.empty()) continue;
+    const std::string path = plotter.data_path(stem + "__" + file_safe(algo) + ".dat");
+    fs::create_directories(fs::path(path).parent_path());
+    std::ofstream out(path);
+    out << "# " << kl_key << ' ' << kGoldKey << " env_steps (mean over " << seeds_text(kl.size())
+        << "); index 1: the final evaluation\n";
+    std::string last;
+    for (double step : steps) {
+      std::vector<double> xs, ys;
+      for (const auto& s : kl) xs.push_back(interpolate(s, step));
+      for (const auto& s : y) ys.push_back(interpolate(s, step));
+      std::ostringstream line;
+      line << mean(xs) << ' ' << mean(ys) << ' ' << step << '\n';
+      out << line.str();
+      last = line.str();
+      x_lo = std::min(x_lo, mean(xs));
+      x_hi = std::max(x_hi, mean(xs));
+      y_lo = std::min(y_lo, mean(ys));
+      y_hi = std::max(y_hi, mean(ys));
+    }
+    out << "\n\n" << last;
+    drawn.push_back({i, algo + " (" + seeds_text(kl.size()) + ")"});
+    files.push_back(path);
+  }
+  if (drawn.empty() || !c.options.figures) return;
+  const std::string x_label =
+      std::string("KL to the reference, ") + (k3 ? "k3" : "k1") + " estimate (nats per completion)";
+  // one panel, and under it the legend strip of the curves' figure
+  const int key_rows = static_cast<int>((drawn.size() + 3) / 4);
+  const int height = 560 + 24 * key_rows;
+  const double strip = (14.0 + 24.0 * key_rows) / height, top = 1.0 - 34.0 / height;
+  std::ostringstream gp;
+  gp << common_style() << "unset key\nset multiplot title "
+     << gp_string(task +
+                  ": gold reward against KL to the reference, mean over seeds at each "
+                  "evaluation")
+     << "\nset origin 0, " << strip << "\nset size 1, " << top - strip << "\nset xlabel "
+     << gp_string(x_label) << "\nset ylabel "
+     << gp_string("gold reward (" + std::string(kGoldKey) + ")") << '\n';
+  // ranges on round ticks, a little past the points so the large final marker is not cut; x
+  // from 0 (the base model), further left only where k1 goes negative
+  auto range = [&](const char* axis, double lo, double hi, bool pad_low) {
+    if (!(hi > lo)) return;
+    const double pad = 0.04 * (hi - lo), step = nice_step(lo, hi, 8);
+    gp << "set " << axis << "range [" << std::floor((pad_low ? lo - pad : lo) / step) * step << ":"
+       << std::ceil((hi + pad) / step) * step << "]\n";
+  };
+  range("x", x_lo, x_hi, x_lo < 0);
+  range("y", y_lo, y_hi, true);
+  gp << "plot ";
+  for (size_t k = 0; k < drawn.size(); ++k) {
+    const std::string file = gp_string(files[k]), rgb = colour(drawn[k].index);
+    gp << (k == 0 ? "" : ", \\\n     ") << file << " index 0 using 1:2 with linespoints lw 2 pt 7 "
+       << "ps 0.9 dt " << dash(drawn[k].index) << " lc rgb \"" << rgb << "\", \\\n     " << file
+       << " index 1 using 1:2 with points pt 7 ps 2.2 lc rgb \"" << rgb << "\"";
+  }
+  gp << '\n';
+  legend_strip(gp, strip, drawn, "with linespoints lw 2 pt 7 ps 0.9");
+  gp << "unset multiplot\n";
+  plotter.size(1000, height);
+  if (plotter.draw(stem, gp.str())) {
+    doc.image("figures/" + stem + ".png",
+              task + ": gold reward against the KL to the reference, " + (k3 ? "k3" : "k1") +
+                  " estimate" +
+                  (k3 ? " (never negative; k1 is in the table)" : " (no run logs k3)") +
+                  ". A point per evaluation step, the mean over seeds there (seeds that "
+                  "evaluate at other steps are interpolated); the large point is the last step all "
+                  "seeds reached. Up and to the left is better: more reward for less drift from "
+                  "the base model.");
+  }
+}
+
+// The implicit rewards of DPO-type runs: final values, mean over seeds.
+void preference_table(Document& doc, const MetricContext& c, const std::string& task) {
+  const Analysis& a = c.a;
+  const auto columns = logged_columns(a, task, c.options.metrics, MetricPlace::kPreferenceColumn);
+  if (columns.empty()) return;
+  doc.heading(4, task + ": implicit rewards (DPO)");
+  doc.paragraph(
+      "The implicit reward of one side y of a preference pair (a completion, or a control "
+      "segment) is `β·(log π(y) − log π_ref(y))`; each cell is the mean over seeds of the runs' "
+      "last logged value.");
+  doc.list(column_legend(columns));
+  std::vector<Cell> header = {{"label"}};
+  for (const auto* m : columns) header.push_back({m->column});
+  std::vector<std::vector<Cell>> rows;
+  for (const auto& algo : a.algorithms) {
+    std::vector<Cell> row = {{algo}};
+    bool any = false;
+    for (const auto* m : columns) {
+      auto finals = finals_of(a, task, algo, m->key);
+      any = any || !finals.empty();
+      row.push_back(mean_cell(finals));
+    }
+    if (any) rows.push_back(row);
+  }
+  doc.table(header, rows);
+}
+
+// samples.jsonl of a run: {env_steps, return, prompt, completion} lines; none when unreadable.
+std::vector<json> read_samples(const RunRecord& run) {
+  const fs::path path = fs::path(run.dir) / "samples.jsonl";
+  if (!fs::exists(path)) return {};
+  try {
+    return algorithms::read_metrics(path.string());
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+// The sample of `prompt` at the run's last evaluation; the step goes to *step.
+const json* final_sample(const std::vector<json>& samples, const std::string& prompt,
+                         double* step) {
+  std::optional<double> last;
+  for (const auto& line : samples)
+    if (auto s = number_at(line, "env_steps")) last = last ? std::max(*last, *s) : *s;
+  if (!last) return nullptr;
+  for (const auto& line : samples) {
+    if (number_at(line, "env_steps") == last && line.is_object() && line.contains("prompt") &&
+        line["prompt"] == prompt) {
+      *step = *last;
+      return &line;
+    }
+  }
+  return nullptr;
+}
+
+std::string step_text(double step) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.0f", step);
+  return buf;
+}
+
+// A few completions: the base model's (the evaluation at env step 0) beside each label's at its
+// final evaluation, for the same prompts.
+void samples_table(Document& doc, const MetricContext& c, const std::string& task) {
+  const Analysis& a = c.a;
+  // the base: the lowest seed with samples at env step 0, in the labels' display order
+  std::map<const RunRecord*, std::vector<json>> samples;
+  for (const auto* r : a.finished)
+    if (r->task == task) samples[r] = read_samples(*r);
+  const RunRecord* base = nullptr;
+  std::vector<const json*> prompts;
+  for (const auto& algo : a.algorithms) {
+    for (const auto* r : runs_of(a, task, algo)) {
+      if (base && r->seed >= base->seed) continue;
+      std::vector<const json*> at_zero;
+      for (const auto& line : samples[r]) {
+        if (number_at(line, "env_steps") != 0.0 || !line.is_object() || !line.contains("prompt") ||
+            !line["prompt"].is_string())
+          continue;
+        const bool seen = std::any_of(at_zero.begin(), at_zero.end(), [&](const json* p) {
+          return (*p)["prompt"] == line["prompt"];
+        });
+        if (!seen && static_cast<int>(at_zero.size()) < kSamplePrompts) at_zero.push_back(&line);
+      }
+      if (at_zero.empty()) continue;
+      base = r;
+      prompts = at_zero;
+    }
+  }
+  if (!base) return;
+  doc.heading(4, task + ": sample completions");
+  doc.paragraph("The first " + std::to_string(prompts.size()) + " evaluation prompts of seed " +
+                std::to_string(base->seed) +
+                ": the base model's completion (the evaluation at env step 0, before any "
+                "training) and each label's at its final evaluation, as the evaluation drew "
+                "them, with their gold rewards. Evaluation prompts depend on the seed alone, so "
+                "every label answers the same ones (where a label lacks this seed, another of its "
+                "seeds with the same prompt stands in).");
+  std::vector<std::vector<Cell>> rows;
+  auto text_of = [](const json& line, const char* key) {
+    const json v = line.contains(key) ? line[key] : json();
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  };
+  for (const json* p : prompts) {
+    const std::string prompt = (*p)["prompt"].get<std::string>();
+    auto gold = number_at(*p, "return");
+    rows.push_back({{prompt, false, true},
+                    {"base model (env step 0)"},
+                    {gold ? fmt(*gold) : "—"},
+                    {text_of(*p, "completion"), false, true}});
+    for (const auto& algo : a.algorithms) {
+      // this seed's run first, then the label's others
+      std::vector<const RunRecord*> candidates = runs_of(a, task, algo);
+      std::stable_partition(candidates.begin(), candidates.end(),
+                            [&](const RunRecord* r) { return r->seed == base->seed; });
+      for (const auto* r : candidates) {
+        double step = 0;
+        const json* line = final_sample(samples[r], prompt, &step);
+        if (!line || step == 0) continue;
+        auto g = number_at(*line, "return");
+        std::string who = algo + " (env step " + step_text(step) +
+                          (r->seed == base->seed ? "" : ", seed " + std::to_string(r->seed)) + ")";
+        rows.push_back({{"", false, true},
+                        {who},
+                        {g ? fmt(*g) : "—"},
+                        {text_of(*line, "completion"), false, true}});
+        break;
+      }
+    }
+  }
+  doc.table({{"prompt"}, {"model"}, {"gold reward"}, {"completion"}}, rows);
+}
+
+// A section: the metric's tables, curves and aggregate. `task_extras` (the first section): each
+// task's table also carries the text tasks' columns, and each task its frontier, implicit rewards
+// and samples.
 void report_metric(Document& doc, const Analysis& a, const MetricSpec& m,
-                   const ReportOptions& options, Plotter& plotter) {
+                   const ReportOptions& options, Plotter& plotter, bool task_extras) {
   MetricContext c{a, m, options, plotter, {}, "", "", {}};
   c.boot.resamples = options.resamples;
   c.boot.confidence = options.confidence;
@@ -956,6 +1353,26 @@ void report_metric(Document& doc, const Analysis& a, const MetricSpec& m,
                 "). Mean over seeds with a " + pct + "% percentile bootstrap interval (" +
                 std::to_string(options.resamples) + " resamples); the best mean per task in " +
                 "**bold**. IQM: the mean of the middle 50% of seeds (stats.h).");
+  if (task_extras) {
+    // the text tasks' columns, explained once
+    std::vector<const MetricSpec*> columns;
+    for (const auto& spec : options.metrics) {
+      if (spec.place != MetricPlace::kTextColumn) continue;
+      bool logged = false;
+      for (const auto& task : a.tasks)
+        logged = logged || (is_text_task(a, task) && task_logs(a, task, spec.key));
+      if (logged) columns.push_back(&spec);
+    }
+    if (!columns.empty()) {
+      doc.paragraph(
+          "On text tasks (env ids `text/...`) the evaluation return is the **gold reward** of "
+          "the completions, the task's own score, which training never sees when it learns from "
+          "feedback. Each text task's table adds columns, the mean over seeds of the runs' last "
+          "logged value, and a row for the **base model**: the evaluation at env step 0, before "
+          "any training, averaged over every finished run of the task (its KL is 0).");
+      doc.list(column_legend(columns));
+    }
+  }
 
   // overview: tasks × algorithms
   std::vector<Cell> header = {{"task"}};
@@ -988,6 +1405,25 @@ void report_metric(Document& doc, const Analysis& a, const MetricSpec& m,
   for (const auto& task : a.tasks) {
     doc.heading(3, task);
     rows.clear();
+    const bool text = task_extras && is_text_task(a, task);
+    const std::vector<const MetricSpec*> columns =
+        text ? logged_columns(a, task, options.metrics, MetricPlace::kTextColumn)
+             : std::vector<const MetricSpec*>{};
+    if (!columns.empty()) {
+      // the base model: every run's evaluation at env step 0
+      auto initials = [&](const std::string& key) {
+        std::vector<double> out;
+        for (const auto* r : a.finished)
+          if (r->task == task)
+            if (auto v = initial_value(*r, key)) out.push_back(*v);
+        return out;
+      };
+      std::vector<Cell> row = {
+          {"base model (env step 0)"}, {"—"}, mean_cell(initials(m.key)), {"—"}};
+      for (const auto* spec : columns) row.push_back(mean_cell(initials(spec->key)));
+      row.push_back({"—"});
+      rows.push_back(row);
+    }
     std::optional<double> best;
     for (const auto& algo : a.algorithms) {
       auto it = cis.find({task, algo});
@@ -998,16 +1434,23 @@ void report_metric(Document& doc, const Analysis& a, const MetricSpec& m,
       auto finals = finals_of(a, task, algo, m.key);
       auto it = cis.find({task, algo});
       const bool is_best = it != cis.end() && it->second.estimate == *best;
-      rows.push_back({{algo, is_best},
-                      {a.algo_name.at(algo)},
-                      {it == cis.end() ? "—" : fmt_interval(it->second), is_best},
-                      {finals.empty() ? "—" : fmt(interquartile_mean(finals))},
-                      {std::to_string(finals.size())}});
+      std::vector<Cell> row = {{algo, is_best},
+                               {a.algo_name.at(algo)},
+                               {it == cis.end() ? "—" : fmt_interval(it->second), is_best},
+                               {finals.empty() ? "—" : fmt(interquartile_mean(finals))}};
+      for (const auto* spec : columns)
+        row.push_back(mean_cell(finals_of(a, task, algo, spec->key)));
+      row.push_back({std::to_string(finals.size())});
+      rows.push_back(row);
     }
-    doc.table(
-        {{"label"}, {"algorithm"}, {"final mean [" + pct + "% CI]"}, {"IQM"}, {"seeds finished"}},
-        rows);
+    header = {{"label"}, {"algorithm"}, {"final mean [" + pct + "% CI]"}, {"IQM"}};
+    for (const auto* spec : columns) header.push_back({spec->column});
+    header.push_back({"seeds finished"});
+    doc.table(header, rows);
     if (m.curves) task_curves(doc, c, task);
+    if (text) frontier_figure(doc, c, task);
+    if (task_extras) preference_table(doc, c, task);
+    if (text) samples_table(doc, c, task);
   }
   if (m.aggregate) aggregate_section(doc, c);
 }
@@ -1080,6 +1523,8 @@ ReportOutcome write_report(const std::string& suite_dir, const ReportOptions& op
     if (r.config.is_object() && a.algo_name[r.algorithm] == "?")
       a.algo_name[r.algorithm] =
           r.config.value(json::json_pointer("/algorithm/name"), std::string("?"));
+    if (r.config.is_object() && !a.env_id.count(r.task))
+      a.env_id[r.task] = r.config.value(json::json_pointer("/env/id"), std::string());
     if (r.finished) {
       a.finished.push_back(&r);
     } else {
@@ -1114,14 +1559,17 @@ ReportOutcome write_report(const std::string& suite_dir, const ReportOptions& op
 
   Plotter plotter(suite_dir, options, outcome);
   std::vector<std::string> absent;
+  bool first = true;
   for (const auto& m : options.metrics) {
+    if (m.place != MetricPlace::kSection) continue;  // columns show beside the first section
     bool logged = false;
     for (const auto* r : a.finished) logged = logged || final_value(*r, m.key).has_value();
     if (!logged) {
       absent.push_back("`" + m.key + "`");
       continue;
     }
-    report_metric(doc, a, m, options, plotter);
+    report_metric(doc, a, m, options, plotter, first);
+    first = false;
   }
   if (!absent.empty()) {
     std::string list;

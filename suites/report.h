@@ -1,9 +1,10 @@
 // The comparison report of a suite's results folder, built only from the run folders
-// (<task>/<algorithm>/seed-<k>/ with config.json, metrics.jsonl and, once finished, done):
-// report.md, and report.html with the same content and its figures inlined (self-contained).
+// (<task>/<algorithm>/seed-<k>/ with config.json, metrics.jsonl and, once finished, done; text runs
+// also samples.jsonl): report.md, and report.html with the same content and its figures inlined
+// (self-contained).
 //
-// For each metric of ReportOptions::metrics that some run logs (absent ones are skipped, so text
-// tasks' metrics can sit in the list before any run logs them):
+// For each metric of ReportOptions::metrics placed as a section that some run logs (absent ones
+// are skipped):
 //   - a table tasks × algorithms of the final value (a run's last logged value of the metric):
 //     mean [95% CI] over seeds, the best mean of each row in bold;
 //   - per task, a table of algorithms: mean [95% CI], IQM, seeds finished;
@@ -19,6 +20,16 @@
 //     over seeds with a 95% bootstrap band per algorithm, drawn by gnuplot (pngcairo, else png)
 //     in the Okabe–Ito colour-blind-safe palette. Seeds are put on a common x grid by linear
 //     interpolation, up to the shortest seed's last point, so every point averages all seeds.
+// The first section reported also carries, per task, what is specific to the task's kind:
+//   - text tasks (env ids "text/..."): the metrics placed as kTextColumn (KL to the reference by
+//     both estimators, distinct-2, entropy, completion length, proxy reward) as columns of the
+//     task's table, final value averaged over seeds, with a row for the base model (the
+//     evaluation at env step 0); the gold-reward-against-KL frontier (x: the k3 estimate, the k1
+//     one when no run logs k3; one line per algorithm through its evaluations, mean over seeds at
+//     each env step); and a few sample completions from samples.jsonl, the base model's beside
+//     each algorithm's final one for the same prompts;
+//   - any task some run of which logs them (DPO-type runs): a table of the kPreferenceColumn
+//     metrics, the implicit rewards of chosen and rejected completions and their margin.
 // Only finished runs enter tables and figures; unfinished ones are counted and listed.
 #pragma once
 
@@ -30,6 +41,13 @@
 
 namespace tandem::suites {
 
+// Where a metric shows in the report.
+enum class MetricPlace {
+  kSection,           // a section of its own: tables, curves, aggregate
+  kTextColumn,        // a column of each text task's table in the first section
+  kPreferenceColumn,  // a column of a task's implicit-reward table (DPO-type runs)
+};
+
 // A metric to report: data, so new tasks add metrics with a line, not with code.
 struct MetricSpec {
   std::string key;    // the metrics.jsonl key, e.g. "eval/return_mean"
@@ -38,12 +56,17 @@ struct MetricSpec {
   bool higher_is_better = true;
   bool aggregate = true;  // normalized aggregate and probability of improvement
   bool curves = true;     // sample-efficiency figures
+  MetricPlace place = MetricPlace::kSection;
+  std::string column;  // a column's short header, e.g. "KL k1" (columns only)
+  std::string note;    // a column's legend with its table: what to read in it (columns only)
 };
 
-// eval/return_mean first (the runner's progress lines show the first metric), then the text
-// tasks' metrics, which runs that do not log them simply lack.
+// eval/return_mean first, the one section (the runner's progress lines show the first metric);
+// then the columns: the text tasks' metrics and DPO's implicit rewards, which runs that do not
+// log them simply lack.
 std::vector<MetricSpec> default_report_metrics();
-// A spec for a key given on the command line: the defaults' entry when listed there.
+// A spec for a key given on the command line: the defaults' entry when listed there, as a section
+// of its own (asked for by name).
 MetricSpec metric_spec_for(const std::string& key);
 
 struct ReportOptions {

@@ -227,7 +227,7 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
   std::deque<const SuiteRun*> queue(pending.begin(), pending.end());
   std::vector<Worker> running;
   int64_t total_steps = 0, steps_of_ended = 0, ended = 0;
-  for (const SuiteRun* run : pending) total_steps += run->task->steps;
+  for (const SuiteRun* run : pending) total_steps += run->steps();
   const double start = now_seconds();
   size_t key_width = 0;
   for (const SuiteRun* run : pending) key_width = std::max(key_width, run->key().size());
@@ -243,7 +243,7 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
   };
   auto steps_now = [&] {
     int64_t s = steps_of_ended;
-    for (const auto& w : running) s += std::min(w.steps_done, w.run->task->steps);
+    for (const auto& w : running) s += std::min(w.steps_done, w.run->steps());
     return s;
   };
   auto clear_live = [&] {
@@ -262,9 +262,9 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
           w.value ? metric.substr(metric.rfind('/') + 1) + " " + value_text(w.value) : "";
       std::snprintf(line, sizeof(line), "  %-*s %s %6s/%-6s %5s  %s", static_cast<int>(key_width),
                     w.run->key().c_str(),
-                    bar(static_cast<double>(w.steps_done) / w.run->task->steps, 16).c_str(),
+                    bar(static_cast<double>(w.steps_done) / w.run->steps(), 16).c_str(),
                     human_count(static_cast<double>(w.steps_done)).c_str(),
-                    human_count(static_cast<double>(w.run->task->steps)).c_str(),
+                    human_count(static_cast<double>(w.run->steps())).c_str(),
                     human_seconds(now_seconds() - w.started).c_str(), value.c_str());
       std::printf("%s\n", fit(line, columns).c_str());
       ++live_lines;
@@ -297,9 +297,8 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
     w.dir = dir_of(*run);
     w.started = now_seconds();
     prepare_run_folder(w.dir);
-    const json request = {{"algorithm", run->algorithm->config},
-                          {"policy", run->algorithm->policy},
-                          {"env", run->task->options}};
+    const json request = {
+        {"algorithm", run->config()}, {"policy", run->policy()}, {"env", run->task->options}};
     write_file_atomic(w.dir + "/request.json", request.dump(2) + "\n");
     const std::vector<std::string> argv = {binary,
                                            "train",
@@ -310,7 +309,7 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
                                            "--seed",
                                            std::to_string(run->seed),
                                            "--steps",
-                                           std::to_string(run->task->steps),
+                                           std::to_string(run->steps()),
                                            "--eval-interval",
                                            std::to_string(run->task->eval_interval),
                                            "--eval-episodes",
@@ -370,7 +369,7 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
       const Worker ended_worker = w;
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
       ++ended;
-      steps_of_ended += ended_worker.run->task->steps;
+      steps_of_ended += ended_worker.run->steps();
       const std::string log = ended_worker.dir + "/log.txt";
       const double seconds = now_seconds() - ended_worker.started;
       char head[64];

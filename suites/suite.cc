@@ -264,7 +264,23 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
     check_label(algo.label, at, "label");
     algo.config = r.object("config");
     algo.policy = r.object("policy");
+    const json by_kind = r.object("by_kind");
+    if (r.has("steps") && algos[i]["steps"].is_object()) {
+      r.object("steps");
+      algo.steps_by_kind = read_steps(algos[i], at).kinds;
+    } else if (r.has("steps")) {
+      algo.steps_all = r.integer("steps", 1, 1, kMaxSteps);
+    }
     r.finish();
+    for (auto it = by_kind.begin(); it != by_kind.end(); ++it) {
+      const std::string kat = at + ": by_kind: " + it.key();
+      if (!it->is_object())
+        fail(at + ": by_kind", it.key(), "must be {\"config\": {...}, \"policy\": {...}}");
+      ConfigReader k(*it, kat);
+      algo.config_by_kind[it.key()] = k.object("config");
+      algo.policy_by_kind[it.key()] = k.object("policy");
+      k.finish();
+    }
     for (const auto& other : suite.algorithms) {
       if (other.label == algo.label) {
         fail(at, "label",
@@ -333,6 +349,16 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
         where + ": algorithm '" + algo.label + "'" +
         (algo.sweep_value.empty() ? "" : " (sweep value " + algo.sweep_value + ")");
     algo.resolved_config = algorithms::make_algorithm(algo.name, algo.config, at)->config();
+    std::set<std::string> kinds = {"default"};
+    for (const auto& task : suite.tasks) kinds.insert(task.kind);
+    for (const auto& [kind, config] : algo.config_by_kind) {
+      if (!kinds.count(kind)) fail(at + ": by_kind", kind, "names no task kind of the suite");
+      json merged = algo.config;
+      merged.merge_patch(config);
+      algorithms::make_algorithm(algo.name, merged, at + " on " + kind + " tasks");
+    }
+    for (const auto& [kind, n] : algo.steps_by_kind)
+      if (!kinds.count(kind)) fail(at + ": steps", kind, "names no task kind of the suite");
   }
   for (const auto& task : suite.tasks) {
     std::unique_ptr<envs::Env> env;
@@ -342,12 +368,37 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
       throw Error(where + ": task '" + task.label + "': " + e.what());
     }
     for (const auto& algo : suite.algorithms) {
+      json policy = algo.policy;
+      if (auto it = algo.policy_by_kind.find(task.kind); it != algo.policy_by_kind.end())
+        policy.merge_patch(it->second);
       agents::check_policy_config(
-          *env, algo.policy,
+          *env, policy,
           where + ": algorithm '" + algo.label + "' policy on task '" + task.label + "'");
     }
   }
   return suite;
+}
+
+int64_t SuiteRun::steps() const {
+  for (const std::string& kind : {task->kind, std::string("default")}) {
+    auto it = algorithm->steps_by_kind.find(kind);
+    if (it != algorithm->steps_by_kind.end()) return it->second;
+  }
+  return algorithm->steps_all.value_or(task->steps);
+}
+
+json SuiteRun::config() const {
+  json out = algorithm->config;
+  if (auto it = algorithm->config_by_kind.find(task->kind); it != algorithm->config_by_kind.end())
+    out.merge_patch(it->second);
+  return out;
+}
+
+json SuiteRun::policy() const {
+  json out = algorithm->policy;
+  if (auto it = algorithm->policy_by_kind.find(task->kind); it != algorithm->policy_by_kind.end())
+    out.merge_patch(it->second);
+  return out;
 }
 
 std::vector<SuiteRun> Suite::runs() const {
@@ -373,6 +424,14 @@ json Suite::resolved() const {
                   {"name", algo.name},
                   {"config", algo.resolved_config},
                   {"policy", algo.policy}};
+    if (!algo.config_by_kind.empty()) {
+      json by_kind = json::object();
+      for (const auto& [kind, config] : algo.config_by_kind)
+        by_kind[kind] = {{"config", config}, {"policy", algo.policy_by_kind.at(kind)}};
+      entry["by_kind"] = by_kind;
+    }
+    if (algo.steps_all) entry["steps"] = *algo.steps_all;
+    if (!algo.steps_by_kind.empty()) entry["steps"] = algo.steps_by_kind;
     if (!algo.sweep_value.empty()) entry["sweep_value"] = algo.sweep_value;
     a.push_back(entry);
   }
@@ -391,12 +450,12 @@ json Suite::expected_run_config(const SuiteRun& run) const {
   // what train_run will resolve: the task's env recommends settings of its own
   const TunedConfig tuned = apply_recommended(
       envs::make_env(run.task->env_id, run.task->options)->spec(), run.algorithm->name,
-      run.algorithm->config, run.algorithm->policy, "suite algorithm '" + run.algorithm->label + "'");
+      run.config(), run.policy(), "suite algorithm '" + run.algorithm->label + "'");
   return {{"env", {{"id", run.task->env_id}, {"options", run.task->options}}},
           {"algorithm", {{"name", run.algorithm->name}, {"config", tuned.algorithm}}},
           {"policy", tuned.policy},
           {"seed", run.seed},
-          {"steps", run.task->steps},
+          {"steps", run.steps()},
           {"eval",
            {{"interval", run.task->eval_interval},
             {"episodes", run.task->eval_episodes},

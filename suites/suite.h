@@ -22,7 +22,13 @@
 //        "label": "ppo",                // folder name (default: the name); unique, so the same
 //                                       //   algorithm may appear twice with different configs
 //        "config": {"learning_rate": 1e-4},   // algorithm fields over its defaults
-//        "policy": {"hidden": [64, 64]}}      // policy fields over its defaults (optional)
+//        "policy": {"hidden": [64, 64]},      // policy fields over its defaults (optional)
+//        "by_kind": {"text": {"config": {"pairs": 1000}, "policy": {}}},  // on tasks of a
+//                                       //   kind, these fields over "config" and "policy"
+//        "steps": {"text": 2000}}       // this algorithm's budget, over the tasks' (a number,
+//                                       //   or by task kind, falling back to "default" and
+//                                       //   then to the task's): offline learners count
+//                                       //   pairs or demonstrations processed, not env steps
 //     ],
 //     "seeds": [1, 2, 3],               // a list of distinct seeds, or a count n: seeds 1..n
 //                                       //   (default 5)
@@ -46,6 +52,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +78,9 @@ struct SuiteAlgorithm {
   json resolved_config = json::object();  // every field, defaults included
   json policy = json::object();           // policy overrides
   std::string sweep_value;                // the swept value as it appears in the label, or ""
+  std::map<std::string, json> config_by_kind, policy_by_kind;  // "by_kind" overrides
+  std::optional<int64_t> steps_all;                            // "steps" as one number
+  std::map<std::string, int64_t> steps_by_kind;                // "steps" by task kind
 };
 
 // One task × algorithm × seed.
@@ -77,6 +88,11 @@ struct SuiteRun {
   const SuiteTask* task = nullptr;
   const SuiteAlgorithm* algorithm = nullptr;
   uint64_t seed = 1;
+  // The run's budget, algorithm config and policy config: the algorithm's, with its overrides
+  // for the task's kind.
+  int64_t steps() const;
+  json config() const;
+  json policy() const;
   // "<task label>/<algorithm label>/seed-<k>": the run folder under results/<suite>/, and what
   // `tandem run --only PATTERN` matches.
   std::string key() const;

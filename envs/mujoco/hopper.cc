@@ -44,6 +44,8 @@ class Hopper : public MujocoEnv {
     mutable_spec().observation_space =
         Space::box(model()->nq - (exclude_x_ ? 1 : 0) + model()->nv, -kInf, kInf);
     mutable_spec().action_space = actuator_space(model());
+    // the cached expert (algorithms/expert.h): PPO hops steadily within 300k steps
+    mutable_spec().recommended["expert_training"]["steps"] = 300000;
   }
 
   static constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -74,7 +76,8 @@ class Hopper : public MujocoEnv {
     const mjData* d = data();
     std::vector<float> obs;
     obs.reserve(spec().observation_space.flat_size());
-    for (int i = exclude_x_ ? 1 : 0; i < model()->nq; ++i) obs.push_back(static_cast<float>(d->qpos[i]));
+    for (int i = exclude_x_ ? 1 : 0; i < model()->nq; ++i)
+      obs.push_back(static_cast<float>(d->qpos[i]));
     for (int i = 0; i < model()->nv; ++i)
       obs.push_back(static_cast<float>(std::clamp(d->qvel[i], -10.0, 10.0)));
     return obs;

@@ -29,6 +29,9 @@ class InvertedPendulum : public MujocoEnv {
         reset_noise_scale_(r.number("reset_noise_scale", 0.01, 0, 10)) {
     r.finish();
     mutable_spec().action_space = actuator_space(model());
+    // the cached expert (algorithms/expert.h): PPO balances within 32k steps (seconds: tests
+    // use it)
+    mutable_spec().recommended["expert_training"]["steps"] = 32768;
   }
 
   static constexpr double kInf = std::numeric_limits<double>::infinity();

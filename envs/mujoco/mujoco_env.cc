@@ -70,6 +70,14 @@ MujocoEnv::MujocoEnv(EnvSpec spec, const std::string& xml_path, int frame_skip,
       frame_skip_(frame_skip),
       needs_post_constraint_(needs_post_constraint) {
   if (frame_skip_ < 1) throw Error(xml_path + ": frame_skip must be >= 1");
+  // feedback on control (algorithms/feedback.h, algorithms/expert.h): preferences between
+  // 50-step segments played by the cached expert's snapshots (Christiano et al. 2017),
+  // demonstrations by the expert itself, trained for 1M steps unless the env says otherwise
+  // ("expert_training" beside EnvSpec::recommended's usual keys)
+  mutable_spec().recommended = {
+      {"algorithm",
+       {{"*", {{"segment_length", 50}, {"policy_mix", "expert"}, {"expert", "auto"}}}}},
+      {"expert_training", {{"steps", 1000000}}}};
 }
 
 std::vector<float> MujocoEnv::reset_impl() {

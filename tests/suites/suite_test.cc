@@ -87,6 +87,46 @@ TEST(Suite, FullSchemaExpandsSeedMajor) {
   EXPECT_EQ(resolved["tasks"][1]["steps"], 777);
 }
 
+TEST(Suite, AlgorithmsOverrideBudgetAndFieldsByTaskKind) {
+  Suite s = parse(R"({
+    "tasks": [{"env": "InvertedPendulum-v5", "kind": "control"},
+              {"env": "Hopper-v5", "kind": "control", "steps": 5000},
+              {"env": "text/sort", "kind": "text"}],
+    "algorithms": [{"name": "dpo", "steps": {"text": 300, "default": 200},
+                    "config": {"pairs": 100},
+                    "by_kind": {"text": {"config": {"pairs": 50, "beta": 0.2}}}},
+                   {"name": "ppo", "steps": 64},
+                   {"name": "apa"}],
+    "seeds": 1,
+    "steps": 1000
+  })");
+  auto runs = s.runs();
+  ASSERT_EQ(runs.size(), 9u);
+  // dpo: its own budget by kind, "default" for control; fields by kind over "config"
+  EXPECT_EQ(runs[0].steps(), 200);
+  EXPECT_EQ(runs[0].config()["pairs"], 100);
+  EXPECT_EQ(runs[6].key(), "text_sort/dpo/seed-1");
+  EXPECT_EQ(runs[6].steps(), 300);
+  EXPECT_EQ(runs[6].config()["pairs"], 50);
+  EXPECT_EQ(runs[6].config()["beta"], 0.2);
+  // ppo: one number for every task; apa: the tasks' budgets
+  EXPECT_EQ(runs[4].steps(), 64);
+  EXPECT_EQ(runs[5].steps(), 5000);
+  EXPECT_EQ(runs[8].steps(), 1000);
+  EXPECT_EQ(s.expected_run_config(runs[6])["steps"], 300);
+
+  EXPECT_NE(error_of(R"({"tasks": [{"env": "InvertedPendulum-v5"}],
+                       "algorithms": [{"name": "dpo", "by_kind": {"text": {"config": {}}}}]})")
+                .find("by_kind: field 'text' names no task kind"),
+            std::string::npos)
+      << "a kind no task has";
+  EXPECT_NE(error_of(R"({"tasks": [{"env": "text/sort", "kind": "text"}],
+                       "algorithms": [{"name": "dpo", "by_kind": {"text": {"config": {"beta": -1}}}}]})")
+                .find("beta"),
+            std::string::npos)
+      << "by-kind fields are validated";
+}
+
 TEST(Suite, SweepAddsLabelsAfterTheSweptOne) {
   Suite s = parse(R"({
     "tasks": [{"env": "InvertedPendulum-v5"}],

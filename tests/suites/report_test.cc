@@ -1,0 +1,340 @@
+// The report on hand-made suite folders: a text task (two algorithms × two seeds, numbers chosen so
+// the means are easy to check by hand) and a MuJoCo-only one, which must show nothing of the text
+// tasks' sections.
+#include "suites/report.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace tandem::suites {
+namespace {
+namespace fs = std::filesystem;
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("tandem_report_test_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A finished run folder as the runner leaves it: config.json, metrics.jsonl, samples.jsonl when
+// given, done.
+void write_run(const fs::path& suite, const std::string& task, const std::string& env_id,
+               const std::string& label, const std::string& algorithm, int seed,
+               const std::vector<json>& metrics, const std::vector<json>& samples = {}) {
+  const fs::path dir = suite / task / label / ("seed-" + std::to_string(seed));
+  fs::create_directories(dir);
+  const json config = {{"env", {{"id", env_id}, {"options", json::object()}}},
+                       {"algorithm", {{"name", algorithm}, {"config", json::object()}}},
+                       {"policy", json::object()},
+                       {"seed", seed},
+                       {"steps", 200},
+                       {"eval", {{"interval", 100}, {"episodes", 4}, {"deterministic", false}}},
+                       {"threads", 1}};
+  std::ofstream(dir / "config.json") << config.dump(2) << '\n';
+  std::ofstream m(dir / "metrics.jsonl");
+  for (const auto& line : metrics) m << line.dump() << '\n';
+  if (!samples.empty()) {
+    std::ofstream s(dir / "samples.jsonl");
+    for (const auto& line : samples) s << line.dump() << '\n';
+  }
+  std::ofstream(dir / "done") << "";
+}
+
+// One evaluation line of a text run: gold reward, both KL estimates, distinct-2, length.
+json text_eval(int steps, double gold, double k1, double k3, double distinct_2, double length) {
+  return {{"env_steps", steps},         {"wall_seconds", 1.0 + steps},
+          {"eval/return_mean", gold},   {"eval/kl_ref", k1},
+          {"eval/kl_ref_k3", k3},       {"eval/distinct_2", distinct_2},
+          {"eval/length_mean", length}, {"eval/entropy", 1.5}};
+}
+
+// Four evaluation prompts per seed, the same for every label; completions at steps 0, 100, 200.
+const char* kBaseCompletion = "base says <b>1|2</b> & *3* _x_";
+std::vector<json> text_samples(int seed, const std::string& label) {
+  std::vector<json> out;
+  for (int steps : {0, 100, 200}) {
+    for (int k = 0; k < 4; ++k) {
+      const std::string prompt = "prompt " + std::to_string(k) + " of seed " + std::to_string(seed);
+      std::string completion = steps == 0
+                                   ? (k == 0 ? std::string(kBaseCompletion) : "base " + prompt)
+                                   : label + " at " + std::to_string(steps) + " on " + prompt;
+      out.push_back({{"env_steps", steps},
+                     {"return", 0.1 * k + steps / 1000.0},
+                     {"prompt", prompt},
+                     {"completion", completion}});
+    }
+  }
+  return out;
+}
+
+// The text suite. Final values (step 200), by hand:
+//   ppo: gold 0.6, 0.8 → 0.700; k1 0.5, 0.7 → 0.600; k3 0.4, 0.6 → 0.500; distinct-2 0.8, 0.6 →
+//        0.700; length 12, 14 → 13.00; proxy 0.9, 1.1 → 1.00
+//   dpo: gold 0.3, 0.5 → 0.400; k1 -0.1, 0.3 → 0.100; k3 0.05, 0.15 → 0.100; distinct-2 0.9, 0.7
+//        → 0.800; length 20, 22 → 21.00; chosen -0.2, -0.4 → -0.300; rejected -0.8, -1.2 → -1.00;
+//        margin 0.6, 0.8 → 0.700
+//   base (step 0, all four runs): gold 0.2, 0.3, 0.2, 0.3 → 0.250; distinct-2 0.5; length 10.00
+fs::path text_suite(const std::string& name) {
+  const fs::path suite = fresh_dir(name) / "textsuite";
+  for (int seed : {1, 2}) {
+    const double s = seed - 1;  // 0 or 1
+    const double base_gold = 0.2 + 0.1 * s;
+    std::vector<json> ppo = {
+        text_eval(0, base_gold, 0, 0, 0.5, 10), text_eval(100, 0.5, 0.3, 0.2, 0.6, 11),
+        text_eval(200, 0.6 + 0.2 * s, 0.5 + 0.2 * s, 0.4 + 0.2 * s, 0.8 - 0.2 * s, 12 + 2 * s)};
+    for (size_t k = 0; k < ppo.size(); ++k)
+      ppo[k]["eval/proxy_reward"] = k == 2 ? 0.9 + 0.2 * s : 0.1;
+    write_run(suite, "text_sort", "text/sort", "ppo", "ppo", seed, ppo, text_samples(seed, "ppo"));
+    std::vector<json> dpo = {
+        text_eval(0, base_gold, 0, 0, 0.5, 10), text_eval(100, 0.25, 0.1, 0.05, 0.7, 15),
+        text_eval(200, 0.3 + 0.2 * s, -0.1 + 0.4 * s, 0.05 + 0.1 * s, 0.9 - 0.2 * s, 20 + 2 * s)};
+    dpo[2]["dpo/train_chosen_reward"] = -0.2 - 0.2 * s;
+    dpo[2]["dpo/train_rejected_reward"] = -0.8 - 0.4 * s;
+    dpo[2]["dpo/train_margin"] = 0.6 + 0.2 * s;
+    write_run(suite, "text_sort", "text/sort", "dpo", "dpo", seed, dpo, text_samples(seed, "dpo"));
+  }
+  return suite;
+}
+
+ReportOptions quick_options(bool figures) {
+  ReportOptions o;
+  o.resamples = 200;
+  o.curve_resamples = 50;
+  o.figures = figures;
+  return o;
+}
+
+bool have_gnuplot() { return std::system("gnuplot --version > /dev/null 2>&1") == 0; }
+
+// The cells of a Markdown table row, split at unescaped |.
+std::vector<std::string> cells(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  for (size_t i = 1; i < line.size(); ++i) {
+    if (line[i] == '|' && line[i - 1] != '\\') {
+      const size_t b = cell.find_first_not_of(' '), e = cell.find_last_not_of(' ');
+      out.push_back(b == std::string::npos ? "" : cell.substr(b, e - b + 1));
+      cell.clear();
+    } else {
+      cell += line[i];
+    }
+  }
+  return out;
+}
+
+// The first Markdown table whose header has `column`: header → row (by first cell) → cells.
+struct Table {
+  std::vector<std::string> header;
+  std::map<std::string, std::vector<std::string>> rows;
+  std::string cell(const std::string& row, const std::string& column) const {
+    auto r = rows.find(row);
+    if (r == rows.end()) return "(no row " + row + ")";
+    for (size_t i = 0; i < header.size() && i < r->second.size(); ++i)
+      if (header[i] == column) return r->second[i];
+    return "(no column " + column + ")";
+  }
+};
+
+Table table_with(const std::string& md, const std::string& column) {
+  Table t;
+  std::istringstream in(md);
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (!inside) {
+      if (line.rfind("|", 0) != 0) continue;
+      auto h = cells(line);
+      if (std::find(h.begin(), h.end(), column) == h.end()) continue;
+      t.header = h;
+      inside = true;
+      std::getline(in, line);  // |---|
+      continue;
+    }
+    if (line.rfind("|", 0) != 0) break;
+    auto c = cells(line);
+    t.rows[c.empty() ? "" : c[0]] = c;
+  }
+  return t;
+}
+
+TEST(Report, TextMetricsDefaultsArePlacedAsColumns) {
+  const auto metrics = default_report_metrics();
+  ASSERT_FALSE(metrics.empty());
+  EXPECT_EQ(metrics.front().key, "eval/return_mean");
+  EXPECT_EQ(metrics.front().place, MetricPlace::kSection);
+  std::map<std::string, MetricSpec> by_key;
+  for (const auto& m : metrics) by_key[m.key] = m;
+  for (const char* key : {"eval/kl_ref", "eval/kl_ref_k3", "eval/distinct_2", "eval/length_mean",
+                          "eval/proxy_reward", "eval/entropy"}) {
+    ASSERT_TRUE(by_key.count(key)) << key;
+    EXPECT_EQ(by_key[key].place, MetricPlace::kTextColumn) << key;
+    EXPECT_FALSE(by_key[key].aggregate) << key;
+    EXPECT_FALSE(by_key[key].column.empty()) << key;
+  }
+  EXPECT_FALSE(by_key["eval/kl_ref"].higher_is_better);
+  EXPECT_FALSE(by_key["eval/kl_ref_k3"].higher_is_better);
+  for (const char* key : {"dpo/train_chosen_reward", "dpo/train_rejected_reward",
+                          "dpo/train_margin", "dpo/heldout_chosen_reward"})
+    EXPECT_EQ(by_key[key].place, MetricPlace::kPreferenceColumn) << key;
+  // asked for by name on the command line: a section of its own, its other settings kept
+  const MetricSpec kl = metric_spec_for("eval/kl_ref");
+  EXPECT_EQ(kl.place, MetricPlace::kSection);
+  EXPECT_FALSE(kl.higher_is_better);
+  EXPECT_EQ(metric_spec_for("custom/x").title, "custom/x");
+}
+
+TEST(Report, TextTaskTableHoldsKlDistinctAndTheBaseModel) {
+  const fs::path suite = text_suite("table");
+  const ReportOutcome outcome = write_report(suite.string(), quick_options(false));
+  EXPECT_EQ(outcome.runs_finished, 4);
+  const std::string md = read_text(outcome.markdown_path);
+
+  const Table t = table_with(md, "KL k1");
+  ASSERT_FALSE(t.header.empty()) << md;
+  // the best gold reward (ppo's 0.700 against dpo's 0.400) in bold, label and cell
+  ASSERT_TRUE(t.rows.count("**ppo**")) << md;
+  ASSERT_TRUE(t.rows.count("dpo")) << md;
+  EXPECT_EQ(t.cell("**ppo**", "final mean [95% CI]").rfind("**0.700 [", 0), 0u) << md;
+  EXPECT_EQ(t.cell("dpo", "final mean [95% CI]").rfind("0.400 [", 0), 0u) << md;
+  EXPECT_EQ(t.cell("**ppo**", "KL k1"), "0.600");
+  EXPECT_EQ(t.cell("dpo", "KL k1"), "0.100");
+  EXPECT_EQ(t.cell("**ppo**", "KL k3"), "0.500");
+  EXPECT_EQ(t.cell("dpo", "KL k3"), "0.100");
+  EXPECT_EQ(t.cell("**ppo**", "distinct-2"), "0.700");
+  EXPECT_EQ(t.cell("dpo", "distinct-2"), "0.800");
+  EXPECT_EQ(t.cell("**ppo**", "length"), "13.00");
+  EXPECT_EQ(t.cell("dpo", "length"), "21.00");
+  EXPECT_EQ(t.cell("**ppo**", "proxy reward"), "1.00");
+  EXPECT_EQ(t.cell("dpo", "proxy reward"), "—") << "dpo logs no proxy reward";
+  EXPECT_EQ(t.cell("**ppo**", "seeds finished"), "2");
+  // the base model: the evaluations at env step 0
+  const std::string base = "base model (env step 0)";
+  EXPECT_EQ(t.cell(base, "final mean [95% CI]"), "0.250");
+  EXPECT_EQ(t.cell(base, "KL k1"), "0.000");
+  EXPECT_EQ(t.cell(base, "distinct-2"), "0.500");
+  EXPECT_EQ(t.cell(base, "length"), "10.00");
+  // the columns are explained, both KL estimators among them
+  EXPECT_NE(md.find("**KL k1** (`eval/kl_ref`"), std::string::npos) << md;
+  EXPECT_NE(md.find("**KL k3** (`eval/kl_ref_k3`"), std::string::npos) << md;
+  EXPECT_NE(md.find("negative"), std::string::npos);
+
+  // DPO's implicit rewards: dpo's row only
+  const Table d = table_with(md, "chosen (train)");
+  ASSERT_FALSE(d.header.empty()) << md;
+  EXPECT_EQ(d.cell("dpo", "chosen (train)"), "-0.300");
+  EXPECT_EQ(d.cell("dpo", "rejected (train)"), "-1.00");
+  EXPECT_EQ(d.cell("dpo", "margin (train)"), "0.700");
+  EXPECT_EQ(d.rows.count("ppo") + d.rows.count("**ppo**"), 0u) << "ppo logs no implicit reward";
+  EXPECT_EQ(std::find(d.header.begin(), d.header.end(), "chosen (held-out)"), d.header.end())
+      << "no run logs held-out rewards: no column";
+  // columns are not sections, so no "skipped" line lists them
+  EXPECT_EQ(md.find("## KL to the reference"), std::string::npos);
+  EXPECT_EQ(md.find("skipped"), std::string::npos) << md;
+  fs::remove_all(suite.parent_path());
+}
+
+TEST(Report, TextTaskSamplesShowTheBaseModelBesideEachAlgorithm) {
+  const fs::path suite = text_suite("samples");
+  const ReportOutcome outcome = write_report(suite.string(), quick_options(false));
+  const std::string md = read_text(outcome.markdown_path);
+  const std::string html = read_text(outcome.html_path);
+  ASSERT_NE(md.find("sample completions"), std::string::npos) << md;
+  const std::string samples = md.substr(md.find("sample completions"));
+
+  // the base completion, escaped: no tag, emphasis, entity or cell break survives
+  EXPECT_NE(samples.find("base says \\<b\\>1\\|2\\</b\\> \\& \\*3\\* \\_x\\_"), std::string::npos)
+      << samples;
+  EXPECT_NE(html.find("base says &lt;b&gt;1|2&lt;/b&gt; &amp; *3* _x_"), std::string::npos);
+  EXPECT_EQ(html.find("<b>1|2</b>"), std::string::npos);
+  // three prompts of seed 1, each answered by both labels at their final evaluation
+  for (int k = 0; k < 3; ++k) {
+    const std::string prompt = "prompt " + std::to_string(k) + " of seed 1";
+    EXPECT_NE(samples.find("| " + prompt + " |"), std::string::npos) << prompt << samples;
+    for (const char* label : {"ppo", "dpo"})
+      EXPECT_NE(samples.find(std::string(label) + " at 200 on " + prompt), std::string::npos)
+          << label << " " << prompt;
+  }
+  EXPECT_NE(samples.find("base prompt 1 of seed 1"), std::string::npos);
+  EXPECT_NE(samples.find("ppo (env step 200)"), std::string::npos);
+  EXPECT_EQ(samples.find("prompt 3 of seed 1"), std::string::npos) << "three prompts only";
+  EXPECT_EQ(samples.find("of seed 2"), std::string::npos) << "one seed's prompts";
+  EXPECT_EQ(samples.find(" at 100 on "), std::string::npos) << "final completions only";
+  fs::remove_all(suite.parent_path());
+}
+
+TEST(Report, TextTaskFrontierFigure) {
+  if (!have_gnuplot()) GTEST_SKIP() << "gnuplot is not installed";
+  const fs::path suite = text_suite("frontier");
+  const ReportOutcome outcome = write_report(suite.string(), quick_options(true));
+  const fs::path png = suite / "figures" / "text_sort__frontier.png";
+  ASSERT_TRUE(fs::exists(png)) << read_text(outcome.markdown_path);
+  EXPECT_GT(fs::file_size(png), 1000u);
+  EXPECT_NE(std::find(outcome.figures.begin(), outcome.figures.end(), png.string()),
+            outcome.figures.end());
+  const std::string md = read_text(outcome.markdown_path);
+  EXPECT_NE(md.find("](figures/text_sort__frontier.png)"), std::string::npos);
+  EXPECT_NE(md.find("k3 estimate"), std::string::npos) << "the caption says which KL";
+  // the line's points: mean k3, mean gold, env step; the final one again as index 1
+  std::ifstream in(suite / "figures" / "text_sort__frontier__ppo.dat");
+  std::vector<std::vector<double>> points;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream s(line);
+    double x, y, step;
+    s >> x >> y >> step;
+    points.push_back({x, y, step});
+  }
+  ASSERT_EQ(points.size(), 4u);  // steps 0, 100, 200, and the final point
+  EXPECT_DOUBLE_EQ(points[0][0], 0.0);
+  EXPECT_NEAR(points[0][1], 0.25, 1e-12);  // the base model's gold reward, (0.2 + 0.3) / 2
+  EXPECT_NEAR(points[1][0], 0.2, 1e-12);
+  EXPECT_NEAR(points[2][0], 0.5, 1e-12);  // (0.4 + 0.6) / 2
+  EXPECT_NEAR(points[2][1], 0.7, 1e-12);  // (0.6 + 0.8) / 2
+  EXPECT_EQ(points[3], points[2]);
+  EXPECT_NE(read_text(outcome.html_path).find("data:image/png;base64,"), std::string::npos);
+  fs::remove_all(suite.parent_path());
+}
+
+TEST(Report, MujocoSuiteHasNoTextSections) {
+  if (!have_gnuplot()) GTEST_SKIP() << "gnuplot is not installed";
+  const fs::path suite = fresh_dir("mujoco") / "control";
+  for (int seed : {1, 2}) {
+    // what an APA run on Hopper logs: a KL to its reference and episode lengths too
+    std::vector<json> lines;
+    for (int steps : {0, 100, 200})
+      lines.push_back({{"env_steps", steps},
+                       {"wall_seconds", 1.0 + steps},
+                       {"eval/return_mean", 10.0 * seed + steps},
+                       {"eval/length_mean", 50.0 + steps},
+                       {"eval/kl_ref", 0.01 * steps}});
+    write_run(suite, "Hopper-v5", "Hopper-v5", "ppo", "ppo", seed, lines);
+    write_run(suite, "Hopper-v5", "Hopper-v5", "apa", "apa", seed, lines);
+  }
+  const ReportOutcome outcome = write_report(suite.string(), quick_options(true));
+  const std::string md = read_text(outcome.markdown_path);
+  EXPECT_NE(md.find("| label | algorithm | final mean [95% CI] | IQM | seeds finished |"),
+            std::string::npos)
+      << md;
+  for (const char* text : {"KL k1", "distinct-2", "base model", "frontier", "sample completions",
+                           "implicit rewards", "gold reward", "skipped"})
+    EXPECT_EQ(md.find(text), std::string::npos) << text << " in\n" << md;
+  EXPECT_NE(md.find("figures/Hopper-v5__eval_return_mean.png"), std::string::npos);
+  for (const auto& f : outcome.figures) EXPECT_EQ(f.find("frontier"), std::string::npos) << f;
+  fs::remove_all(suite.parent_path());
+}
+
+}  // namespace
+}  // namespace tandem::suites
