@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job, for now: set-up, then PPO on Hopper-v5 for a short budget (200k env steps,
-# ~1 minute on 2 cores), printing the evaluation return. Extra arguments go to `tandem train`.
+# The main job: set-up (packages, build), then the quickstart suite — text/sort and Hopper-v5,
+# PPO / APA / DPO / AIHF, 2 seeds — to a finished report, whose path it prints last.
+# Extra arguments go to `tandem run` (e.g. --jobs 4, --resume after an interruption).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-./build/tandem train --env Hopper-v5 --algo ppo --seed 1 --steps 200000 "$@"
+./build/tandem run suites/quickstart.json "$@"

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "envs/error.h"
 
@@ -229,6 +230,25 @@ TEST(Suite, TheSmokeSuiteParses) {
   EXPECT_EQ(s.name, "smoke");
   EXPECT_EQ(s.runs().size(), 8u);
   EXPECT_EQ(s.algorithms[1].label, "ppo_lr=0.001");
+}
+
+TEST(Suite, EveryShippedSuiteParses) {
+  const fs::path dir = fs::path(TANDEM_TEST_DATA).parent_path().parent_path() / "suites";
+  std::map<std::string, size_t> runs;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    Suite s = load_suite(entry.path().string());
+    EXPECT_EQ(s.name, entry.path().stem().string()) << "the results folder is the file's name";
+    runs[s.name] = s.runs().size();
+  }
+  // the sizes the README's table of shipped suites gives
+  EXPECT_EQ(runs, (std::map<std::string, size_t>{{"aihf_budgets", 180},
+                                                 {"apa_vs_ppo", 30},
+                                                 {"feedback_algorithms", 36},
+                                                 {"mujoco_ppo_apa", 135},
+                                                 {"quickstart", 16},
+                                                 {"smoke", 8}}));
 }
 
 }  // namespace
