@@ -109,6 +109,18 @@ class Aihf : public OnPolicyAlgorithm {
     return round_metrics_;
   }
 
+  // the reward as it was at the checkpoint, beside it, and the round counter
+  json checkpoint_state(const std::string& checkpoint_path) override {
+    save_reward_model_weights(checkpoint_path + ".reward.pt", trainer_->reward());
+    return {{"aihf_round", round_}, {"aihf_round_metrics", round_metrics_}};
+  }
+
+  void restore_state(const std::string& checkpoint_path, const json& counters) override {
+    load_reward_model_weights(checkpoint_path + ".reward.pt", trainer_->reward());
+    round_ = counters.at("aihf_round").get<int64_t>();
+    round_metrics_ = counters.at("aihf_round_metrics");
+  }
+
   PolicyLoss policy_loss(const agents::EvaluateResult& ev, const agents::TrajectoryBatch& mb,
                          const torch::Tensor& advantages) override {
     if (config_.inner == "apa")

@@ -1,8 +1,11 @@
 #include "algorithms/algorithm.h"
 
+#include <filesystem>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include <dlfcn.h>
@@ -123,7 +126,41 @@ std::string RunContext::checkpoint_path() const {
 }
 
 double RunContext::wall_seconds() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return wall_offset_ +
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+bool RunContext::resuming() const {
+  return options_.resume && !checkpoint_path().empty() &&
+         std::filesystem::exists(checkpoint_path());
+}
+
+namespace {
+
+// Keeps the complete lines of a metrics-like file whose env_steps is at most `env_steps`.
+void truncate_after(const std::string& path, int64_t env_steps) {
+  if (!std::filesystem::exists(path)) return;
+  std::string kept;
+  for (const json& line : read_metrics(path))
+    if (line.value("env_steps", int64_t{0}) <= env_steps)
+      kept += line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  write_file_atomic(path, kept);
+}
+
+}  // namespace
+
+void RunContext::resume_at(int64_t env_steps, double wall_seconds) {
+  if (metrics_) {
+    truncate_after(options_.out_dir + "/metrics.jsonl", env_steps);
+    metrics_ = std::make_unique<MetricsWriter>(options_.out_dir + "/metrics.jsonl");
+  }
+  if (samples_) {
+    truncate_after(options_.out_dir + "/samples.jsonl", env_steps);
+    samples_ = std::make_unique<MetricsWriter>(options_.out_dir + "/samples.jsonl");
+  }
+  while (next_eval_ <= env_steps) next_eval_ += options_.eval_interval;
+  wall_offset_ = wall_seconds;
+  start_ = std::chrono::steady_clock::now();
 }
 
 std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train_metrics,

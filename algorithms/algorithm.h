@@ -37,6 +37,8 @@ struct RunOptions {
   std::string out_dir;               // run folder; empty: no files written
   int threads = 1;                   // torch intra-op threads and env stepping threads
   bool progress = true;              // progress bar on stderr
+  bool resume = false;               // continue from out_dir's checkpoint, where the algorithm
+                                     //   can (the on-policy ones); else start afresh
 };
 
 class RunContext {
@@ -63,6 +65,12 @@ class RunContext {
 
   // Where the algorithm keeps its checkpoint ("" when the run writes no files).
   std::string checkpoint_path() const;
+  // A checkpoint to continue from: options().resume and checkpoint_path() exists.
+  bool resuming() const;
+  // The run continues from a checkpoint at `env_steps`, taken `wall_seconds` into the run: the
+  // metrics and samples files lose their lines past it (written after the checkpoint by the
+  // interrupted attempt), evaluations keep their schedule, and wall time counts on from there.
+  void resume_at(int64_t env_steps, double wall_seconds);
   double wall_seconds() const;
 
  private:
@@ -73,6 +81,7 @@ class RunContext {
   agents::Policy reference_;
   std::shared_ptr<RewardSource> reward_source_;
   std::chrono::steady_clock::time_point start_;
+  double wall_offset_ = 0;
   int64_t next_eval_ = 0;
   std::optional<EvalStats> last_eval_;
   // The extra evaluation metrics (set_reference, set_reward_source, distinct-2) and samples.

@@ -1,5 +1,6 @@
 #include "algorithms/on_policy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -49,6 +50,17 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
   RolloutCollector collector(envs, ctx.options().seed);
   RewardScaler scaler(base_.gamma, base_.reward_clip);
 
+  // everything a resumed run needs (restore_state and the resume branch below read it back)
+  auto save = [&](const std::string& path, int64_t iteration) {
+    json counters = checkpoint_state(path);
+    counters.update({{"algorithm", name_},
+                     {"iteration", iteration},
+                     {"env_steps", collector.env_steps()},
+                     {"rollouts", collector.rollouts()},
+                     {"reward_scaler", scaler.state()},
+                     {"wall_seconds", ctx.wall_seconds()}});
+    save_checkpoint(path, *policy_, optimizer_.get(), counters);
+  };
   // snapshots along the way (keep_checkpoints): checkpoint-N.pt once N env steps are reached
   std::vector<int64_t> keep = base_.keep_checkpoints;
   auto keep_reached = [&](int64_t env_steps, int64_t iteration) {
@@ -59,18 +71,33 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
         ++it;
         continue;
       }
-      save_checkpoint(dir + "/checkpoint-" + std::to_string(*it) + ".pt", *policy_,
-                      optimizer_.get(),
-                      {{"algorithm", name_}, {"iteration", iteration}, {"env_steps", env_steps}});
+      save(dir + "/checkpoint-" + std::to_string(*it) + ".pt", iteration);
       it = keep.erase(it);
     }
   };
 
   // until the budget is spent: whole-episode rollouts (text) take fewer steps than their cap
   const int64_t total = ctx.options().total_steps;
-  ctx.report(0, json::object(), *policy_);
-  keep_reached(0, 0);
-  for (int64_t iteration = 1; collector.env_steps() < total; ++iteration) {
+  int64_t first_iteration = 1;
+  if (ctx.resuming()) {
+    // weights, Adam's moments, torch's RNG (minibatch order, sampling), the counters and the
+    // reward scale come back; episodes in flight start afresh (RolloutCollector::resume)
+    const json c =
+        load_checkpoint(ctx.checkpoint_path(), *policy_, optimizer_.get(), /*restore_rng=*/true);
+    first_iteration = c.at("iteration").get<int64_t>() + 1;
+    collector.resume(c.at("rollouts").get<int64_t>(), c.at("env_steps").get<int64_t>());
+    scaler.restore(c.at("reward_scaler"));
+    restore_state(ctx.checkpoint_path(), c);
+    // snapshots due before the checkpoint were taken then
+    keep.erase(std::remove_if(keep.begin(), keep.end(),
+                              [&](int64_t n) { return n <= collector.env_steps(); }),
+               keep.end());
+    ctx.resume_at(collector.env_steps(), c.at("wall_seconds").get<double>());
+  } else {
+    ctx.report(0, json::object(), *policy_);
+    keep_reached(0, 0);
+  }
+  for (int64_t iteration = first_iteration; collector.env_steps() < total; ++iteration) {
     const double frac =
         base_.anneal_lr ? 1.0 - static_cast<double>(collector.env_steps()) / total : 1.0;
     for (auto& group : optimizer_->param_groups())
@@ -121,10 +148,7 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
     ctx.report(collector.env_steps(), metrics, *policy_);
     if (!ctx.checkpoint_path().empty() &&
         (iteration % base_.checkpoint_interval == 0 || collector.env_steps() >= total)) {
-      save_checkpoint(ctx.checkpoint_path(), *policy_, optimizer_.get(),
-                      {{"algorithm", name_},
-                       {"iteration", iteration},
-                       {"env_steps", collector.env_steps()}});
+      save(ctx.checkpoint_path(), iteration);
     }
     keep_reached(collector.env_steps(), iteration);
   }

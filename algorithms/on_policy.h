@@ -112,6 +112,10 @@ class OnPolicyAlgorithm : public Algorithm {
   // joining that iteration's line.
   virtual void on_start(RunContext& ctx) {}
   virtual json before_iteration(RunContext& ctx, int64_t env_steps) { return json::object(); }
+  // What a subclass adds to a checkpoint at `checkpoint_path` (counters it returns, files beside
+  // it), and takes back when a run resumes from it.
+  virtual json checkpoint_state(const std::string& checkpoint_path) { return json::object(); }
+  virtual void restore_state(const std::string& checkpoint_path, const json& counters) {}
   agents::PolicyImpl& current_policy() { return *policy_; }
   const agents::Policy& reference() const { return reference_; }
 

@@ -31,9 +31,7 @@ agents::TrajectoryReward load_reward_model(const std::string& run_dir,
   agents::TrajectoryReward reward = agents::make_trajectory_reward(
       policy, spec.observation_space.flat_size(), spec.action_space.flat_size(),
       info.value("mlp", json::object()), info_path, info.value("pooling", std::string("last")));
-  torch::serialize::InputArchive archive;
-  archive.load_from(weights);
-  reward->load(archive);
+  load_reward_model_weights(weights, reward);
   return reward;
 }
 
@@ -45,12 +43,23 @@ agents::TrajectoryReward make_reward_model(const agents::PolicyImpl& policy,
       json({{"hidden", settings.hidden}}), "reward model", settings.pooling);
 }
 
-void save_reward_model(const std::string& dir, const agents::TrajectoryReward& reward,
-                       const RewardTrainingSettings& settings, json info) {
+void save_reward_model_weights(const std::string& path, const agents::TrajectoryReward& reward) {
   torch::serialize::OutputArchive archive;
   reward->save(archive);
-  archive.save_to(dir + "/reward_model.pt.tmp");
-  fs::rename(dir + "/reward_model.pt.tmp", dir + "/reward_model.pt");
+  archive.save_to(path + ".tmp");
+  fs::rename(path + ".tmp", path);
+}
+
+void load_reward_model_weights(const std::string& path, const agents::TrajectoryReward& reward) {
+  if (!fs::exists(path)) throw Error(path + ": no reward model weights");
+  torch::serialize::InputArchive archive;
+  archive.load_from(path);
+  reward->load(archive);
+}
+
+void save_reward_model(const std::string& dir, const agents::TrajectoryReward& reward,
+                       const RewardTrainingSettings& settings, json info) {
+  save_reward_model_weights(dir + "/reward_model.pt", reward);
   info["mlp"] = {{"hidden", settings.hidden}};
   info["pooling"] = settings.pooling;
   info["model"] = reward->describe();

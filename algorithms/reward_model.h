@@ -84,6 +84,10 @@ class RewardTrainer {
   std::unique_ptr<torch::optim::AdamW> optimizer_;
 };
 
+// The weights alone, written atomically / read back into a reward of the same shape.
+void save_reward_model_weights(const std::string& path, const agents::TrajectoryReward& reward);
+void load_reward_model_weights(const std::string& path, const agents::TrajectoryReward& reward);
+
 // reward_model.pt and reward_model.json (settings, `info`) in `dir`, both written atomically;
 // load_reward_model reads them back.
 void save_reward_model(const std::string& dir, const agents::TrajectoryReward& reward,

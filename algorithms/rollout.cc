@@ -171,4 +171,19 @@ void RewardScaler::apply(agents::TrajectoryBatch& batch) {
 
 double RewardScaler::std() const { return std::sqrt(var_ + 1e-8); }
 
+json RewardScaler::state() const { return {{"mean", mean_}, {"var", var_}, {"count", count_}}; }
+
+void RewardScaler::restore(const json& state) {
+  mean_ = state.at("mean");
+  var_ = state.at("var");
+  count_ = state.at("count");
+  running_return_.clear();
+}
+
+void RolloutCollector::resume(int64_t rollouts, int64_t env_steps) {
+  rollouts_ = rollouts;
+  env_steps_ = env_steps;
+  started_ = false;
+}
+
 }  // namespace tandem::algorithms

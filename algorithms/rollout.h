@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agents/policy.h"
+#include "envs/config.h"
 #include "envs/space.h"
 #include "envs/vector_env.h"
 
@@ -28,6 +29,11 @@ class RolloutCollector {
   agents::TrajectoryBatch collect(agents::PolicyImpl& policy, int64_t steps_per_env);
 
   int64_t env_steps() const { return env_steps_; }
+  int64_t rollouts() const { return rollouts_; }
+  // Continue a run from a checkpoint taken after `rollouts` rollouts and `env_steps` steps: the
+  // counters move on from there and the next collect() starts fresh episodes, seeded from the
+  // run's seed and `rollouts` (episodes in flight at the checkpoint are not restored).
+  void resume(int64_t rollouts, int64_t env_steps);
   // Episodes finished since the last call, and the call clears the list.
   std::vector<envs::FinishedEpisode> take_finished();
 
@@ -51,6 +57,10 @@ class RewardScaler {
   // Scales batch.rewards in place, walking each env's steps in time order.
   void apply(agents::TrajectoryBatch& batch);
   double std() const;
+  // The running statistics, for checkpoints; restore() starts every row's return afresh (a
+  // resumed run starts new episodes).
+  json state() const;
+  void restore(const json& state);
 
  private:
   double gamma_, clip_;

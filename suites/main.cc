@@ -98,6 +98,10 @@ int main(int argc, char** argv) {
   train->add_option("--out", run.out_dir, "run folder (default results/runs/ENV__ALGO__SEED)");
   bool quiet = false;
   train->add_flag("--quiet", quiet, "no progress bar");
+  train->add_flag("--resume", run.resume,
+                  "continue the interrupted run in --out from its checkpoint (same configuration; "
+                  "on-policy algorithms: weights, optimizer, RNG, counters; episodes in flight "
+                  "restart); others start over");
 
   tandem::suites::EvalRequest eval;
   bool stochastic = false;
@@ -166,7 +170,8 @@ int main(int argc, char** argv) {
       }
       run.progress = !quiet;
       auto outcome = tandem::suites::train_run(run);
-      std::printf("run folder: %s\n", outcome.out_dir.c_str());
+      std::printf("run folder: %s%s\n", outcome.out_dir.c_str(),
+                  outcome.resumed ? " (resumed from its checkpoint)" : "");
       std::printf("final evaluation return: %.1f ± %.1f over %lld episodes (%.0f s)\n",
                   outcome.final_eval.return_mean, outcome.final_eval.return_std,
                   static_cast<long long>(run.eval_episodes), outcome.wall_seconds);

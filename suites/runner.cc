@@ -79,17 +79,6 @@ std::string last_log_line(const std::string& path) {
   return last;
 }
 
-// The first difference between what the suite asks and what a finished run did.
-std::string first_difference(const json& expected, const json& actual) {
-  const json patch = json::diff(actual, expected);
-  if (patch.empty()) return "";
-  const std::string path = patch[0].value("path", std::string("/"));
-  const json::json_pointer pointer(path);
-  const std::string was = actual.contains(pointer) ? actual[pointer].dump() : "(absent)";
-  const std::string now = expected.contains(pointer) ? expected[pointer].dump() : "(absent)";
-  return path.substr(1) + " is " + was + " in its config.json but " + now + " in the suite";
-}
-
 struct Worker {
   const SuiteRun* run = nullptr;
   std::string dir;
@@ -132,8 +121,12 @@ std::string fit(std::string line, size_t columns) {
 
 }  // namespace
 
-RunStart prepare_run_folder(const std::string& run_dir) {
+RunStart prepare_run_folder(const std::string& run_dir, bool resume) {
   fs::create_directories(run_dir);
+  // an interrupted attempt that left a checkpoint continues from it (`tandem train --resume`
+  // checks the configuration and cuts the metrics back to the checkpoint)
+  if (resume && fs::exists(run_dir + "/checkpoint.pt") && fs::exists(run_dir + "/config.json"))
+    return RunStart::kResume;
   // the interrupted attempt's files (metrics, checkpoint, temporaries of a killed write) go, so
   // the new attempt is exactly a fresh run
   for (const auto& entry : fs::directory_iterator(run_dir))
@@ -175,7 +168,8 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
                   "): remove that run folder to recompute it");
     }
     const std::string diff =
-        first_difference(suite.expected_run_config(*run), comparable_run_config(config));
+        first_difference(suite.expected_run_config(*run), comparable_run_config(config),
+                         "the suite");
     if (!diff.empty()) {
       throw Error(dir + " was finished with another configuration: " + diff +
                   ". Give the changed suite another \"name\", or remove that run folder to "
@@ -296,11 +290,11 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
     w.run = run;
     w.dir = dir_of(*run);
     w.started = now_seconds();
-    prepare_run_folder(w.dir);
+    const bool resumed = prepare_run_folder(w.dir, options.resume) == RunStart::kResume;
     const json request = {
         {"algorithm", run->config()}, {"policy", run->policy()}, {"env", run->task->options}};
     write_file_atomic(w.dir + "/request.json", request.dump(2) + "\n");
-    const std::vector<std::string> argv = {binary,
+    std::vector<std::string> argv = {binary,
                                            "train",
                                            "--env",
                                            run->task->env_id,
@@ -321,9 +315,12 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
                                            "--out",
                                            w.dir,
                                            "--quiet"};
+    if (resumed) argv.push_back("--resume");
     const std::string log = w.dir + "/log.txt";
-    std::ofstream(log) << "# tandem run " << suite.name << ": " << run->key() << "\n# "
-                       << shell_quote(argv) << "\n";
+    // a resumed run's log keeps the interrupted attempt's lines above its own
+    std::ofstream(log, resumed ? std::ios::app : std::ios::trunc)
+        << "# tandem run " << suite.name << ": " << run->key() << "\n# " << shell_quote(argv)
+        << "\n";
     w.pid = spawn_process(argv, {log, /*die_with_parent=*/true});
     running.push_back(w);
   };

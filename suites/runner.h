@@ -57,7 +57,7 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options);
 // How an unfinished run starts. Today: from scratch, after removing the interrupted attempt's
 // files. Mid-run resume belongs here: a run folder with checkpoint.pt and no done would return
 // kContinue and the worker would be started with `tandem train --resume-from RUN_DIR`.
-enum class RunStart { kFresh };
-RunStart prepare_run_folder(const std::string& run_dir);
+enum class RunStart { kFresh, kResume };
+RunStart prepare_run_folder(const std::string& run_dir, bool resume);
 
 }  // namespace tandem::suites

@@ -8,6 +8,7 @@
 #include "algorithms/checkpoint.h"
 #include "envs/error.h"
 #include "envs/registry.h"
+#include "suites/suite.h"
 
 namespace tandem::suites {
 namespace fs = std::filesystem;
@@ -99,11 +100,24 @@ RunOutcome train_run(const RunRequest& request) {
                         ? "results/runs/" + run_name(request.env_id, request.algorithm, request.seed)
                         : request.out_dir;
   fs::create_directories(outcome.out_dir);
-  // a fresh run: earlier metrics of the same folder would interleave with the new ones
-  fs::remove(outcome.out_dir + "/metrics.jsonl");
-  fs::remove(outcome.out_dir + "/samples.jsonl");
+  const std::string config_path = outcome.out_dir + "/config.json";
+  outcome.resumed = request.resume && fs::exists(outcome.out_dir + "/checkpoint.pt") &&
+                    fs::exists(config_path) && !fs::exists(outcome.out_dir + "/done");
+  if (outcome.resumed) {
+    const std::string diff =
+        first_difference(comparable_run_config(resolved),
+                         comparable_run_config(read_json_file(config_path)), "this request");
+    if (!diff.empty())
+      throw Error(config_path + ": --resume continues a run of the same configuration, but " +
+                  diff + "; use another --out, or drop --resume to start over");
+  } else {
+    // a fresh run: earlier metrics of the same folder would interleave with the new ones
+    fs::remove(outcome.out_dir + "/metrics.jsonl");
+    fs::remove(outcome.out_dir + "/samples.jsonl");
+    fs::remove(outcome.out_dir + "/checkpoint.pt");
+  }
   fs::remove(outcome.out_dir + "/done");
-  write_file_atomic(outcome.out_dir + "/config.json", resolved.dump(2) + "\n");
+  write_file_atomic(config_path, resolved.dump(2) + "\n");
 
   algorithms::RunOptions options;
   options.env_id = request.env_id;
@@ -117,6 +131,7 @@ RunOutcome train_run(const RunRequest& request) {
   options.out_dir = outcome.out_dir;
   options.threads = request.threads;
   options.progress = request.progress;
+  options.resume = outcome.resumed;
   algorithms::RunContext ctx(options);
   auto algo = algorithms::make_algorithm(request.algorithm, resolved["algorithm"]["config"],
                                          "config.json");

@@ -25,10 +25,14 @@ struct RunRequest {
   std::string config_file;       // optional JSON: {"algorithm": {}, "policy": {}, "env": {}}
   std::vector<std::string> set;  // KEY=VALUE; "policy.x", "env.x", anything else: the algorithm
   bool progress = true;
+  // Continue an interrupted run of the same configuration in out_dir from its checkpoint
+  // (on-policy algorithms; the others start again); a different configuration is an error.
+  bool resume = false;
 };
 
 struct RunOutcome {
   std::string out_dir;
+  bool resumed = false;  // continued from a checkpoint
   algorithms::EvalStats final_eval;
   double wall_seconds = 0;
 };

@@ -471,6 +471,16 @@ json comparable_run_config(const json& config) {
   return out;
 }
 
+std::string first_difference(const json& expected, const json& actual, const std::string& asker) {
+  const json patch = json::diff(actual, expected);
+  if (patch.empty()) return "";
+  const std::string path = patch[0].value("path", std::string("/"));
+  const json::json_pointer pointer(path);
+  const std::string was = actual.contains(pointer) ? actual[pointer].dump() : "(absent)";
+  const std::string now = expected.contains(pointer) ? expected[pointer].dump() : "(absent)";
+  return path.substr(1) + " is " + was + " in its config.json but " + now + " in " + asker;
+}
+
 bool matches_pattern(const std::string& key, const std::string& pattern) {
   if (pattern.find_first_of("*?[") != std::string::npos)
     return ::fnmatch(pattern.c_str(), key.c_str(), 0) == 0;

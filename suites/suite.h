@@ -130,5 +130,9 @@ bool matches_pattern(const std::string& key, const std::string& pattern);
 
 // The compared part of a config.json (see Suite::expected_run_config).
 json comparable_run_config(const json& config);
+// The first difference between the configuration asked for and a run folder's config.json,
+// "" when none: "algorithm/config/learning_rate is 0.001 in its config.json but 0.0003 in
+// <asker>".
+std::string first_difference(const json& expected, const json& actual, const std::string& asker);
 
 }  // namespace tandem::suites
