@@ -196,9 +196,13 @@ int main(int argc, char** argv) {
     }
     if (*report_cmd) {
       if (!report_metrics.empty()) {
-        report.metrics.clear();
+        // the named metrics become the sections; the text and DPO columns stay
+        std::vector<tandem::suites::MetricSpec> metrics;
         for (const auto& key : report_metrics)
-          report.metrics.push_back(tandem::suites::metric_spec_for(key));
+          metrics.push_back(tandem::suites::metric_spec_for(key));
+        for (const auto& m : report.metrics)
+          if (m.place != tandem::suites::MetricPlace::kSection) metrics.push_back(m);
+        report.metrics = metrics;
       }
       report.figures = !no_figures;
       const auto outcome = tandem::suites::write_report(report_dir, report);

@@ -276,7 +276,7 @@ TEST(Report, TextTaskSamplesShowTheBaseModelBesideEachAlgorithm) {
 }
 
 TEST(Report, TextTaskFrontierFigure) {
-  if (!have_gnuplot()) GTEST_SKIP() << "gnuplot is not installed";
+  ASSERT_TRUE(have_gnuplot()) << "gnuplot-nox is part of the set-up (scripts/setup.sh)";
   const fs::path suite = text_suite("frontier");
   const ReportOutcome outcome = write_report(suite.string(), quick_options(true));
   const fs::path png = suite / "figures" / "text_sort__frontier.png";
@@ -309,7 +309,7 @@ TEST(Report, TextTaskFrontierFigure) {
 }
 
 TEST(Report, MujocoSuiteHasNoTextSections) {
-  if (!have_gnuplot()) GTEST_SKIP() << "gnuplot is not installed";
+  ASSERT_TRUE(have_gnuplot()) << "gnuplot-nox is part of the set-up (scripts/setup.sh)";
   const fs::path suite = fresh_dir("mujoco") / "control";
   for (int seed : {1, 2}) {
     // what an APA run on Hopper logs: a KL to its reference and episode lengths too
