@@ -56,7 +56,7 @@ struct AihfConfig {
     feedback.visit(v);
     demos.visit(v);
     rm.visit(v, /*prefixed=*/true);
-    v.field("rm_epochs", rm_epochs, int64_t{0}, int64_t{1000},
+    v.field("rm_epochs", rm_epochs, int64_t{1}, int64_t{1000},
             "passes over the pairs in each round's reward update");
     v.field("w_d", w_d, 0.0, 1e6, "weight of the demonstration pairs (y^E ≻ y')");
     v.field("w_p", w_p, 0.0, 1e6, "weight of the preference pairs (y_w ≻ y_l)");
@@ -104,7 +104,7 @@ class Aihf : public OnPolicyAlgorithm {
   json before_iteration(RunContext& ctx, int64_t env_steps) override {
     const int64_t total = ctx.options().total_steps;
     if (round_ < config_.rounds && env_steps >= round_ * total / config_.rounds)
-      round_metrics_ = reward_update(ctx);
+      round_metrics_ = reward_update();
     // metrics lines are written at evaluations: the last round's figures ride on every line
     return round_metrics_;
   }
@@ -134,7 +134,7 @@ class Aihf : public OnPolicyAlgorithm {
 
  private:
   // Steps 1 and 2 of round `round_`.
-  json reward_update(RunContext& ctx) {
+  json reward_update() {
     std::vector<PreferencePair> demo_pairs;
     if (config_.w_d > 0)
       demo_pairs = demonstration_pairs(current_policy(), make_env_, demos_.episodes);
