@@ -21,8 +21,8 @@ std::string run_name(const std::string& env_id, const std::string& algorithm, ui
 }
 
 std::string git_revision() {
-  std::string cmd = std::string("git -C '") + TANDEM_SOURCE_DIR +
-                    "' rev-parse --short HEAD 2>/dev/null";
+  std::string cmd =
+      std::string("git -C '") + TANDEM_SOURCE_DIR + "' rev-parse --short HEAD 2>/dev/null";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return "unknown";
   char buf[64] = "";
@@ -96,13 +96,18 @@ json resolve_run_config(const RunRequest& request) {
 RunOutcome train_run(const RunRequest& request) {
   const json resolved = resolve_run_config(request);
   RunOutcome outcome;
-  outcome.out_dir = request.out_dir.empty()
-                        ? "results/runs/" + run_name(request.env_id, request.algorithm, request.seed)
-                        : request.out_dir;
+  outcome.out_dir =
+      request.out_dir.empty()
+          ? "results/runs/" + run_name(request.env_id, request.algorithm, request.seed)
+          : request.out_dir;
   fs::create_directories(outcome.out_dir);
   const std::string config_path = outcome.out_dir + "/config.json";
-  outcome.resumed = request.resume && fs::exists(outcome.out_dir + "/checkpoint.pt") &&
-                    fs::exists(config_path) && !fs::exists(outcome.out_dir + "/done");
+  if (request.resume && fs::exists(outcome.out_dir + "/done"))
+    throw Error(outcome.out_dir +
+                " holds a finished run (its `done` exists): nothing to resume; "
+                "drop --resume to train it again from scratch");
+  outcome.resumed =
+      request.resume && fs::exists(outcome.out_dir + "/checkpoint.pt") && fs::exists(config_path);
   if (outcome.resumed) {
     const std::string diff =
         first_difference(comparable_run_config(resolved),
@@ -133,8 +138,8 @@ RunOutcome train_run(const RunRequest& request) {
   options.progress = request.progress;
   options.resume = outcome.resumed;
   algorithms::RunContext ctx(options);
-  auto algo = algorithms::make_algorithm(request.algorithm, resolved["algorithm"]["config"],
-                                         "config.json");
+  auto algo =
+      algorithms::make_algorithm(request.algorithm, resolved["algorithm"]["config"], "config.json");
   algo->train(ctx);
   TANDEM_CHECK(ctx.last_evaluation().has_value(), "a run ends with an evaluation");
   outcome.final_eval = *ctx.last_evaluation();
@@ -142,7 +147,8 @@ RunOutcome train_run(const RunRequest& request) {
   write_file_atomic(outcome.out_dir + "/done",
                     json({{"wall_seconds", outcome.wall_seconds},
                           {"final_return_mean", outcome.final_eval.return_mean}})
-                            .dump() + "\n");
+                            .dump() +
+                        "\n");
   return outcome;
 }
 

@@ -1,9 +1,9 @@
 // `tandem train --resume`: an interrupted on-policy run continues from its checkpoint — weights,
 // optimizer, RNG and counters restored, the metrics cut back to the checkpoint — and refuses a
 // folder made with another configuration.
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "algorithms/metrics.h"
 #include "envs/error.h"
@@ -32,7 +32,8 @@ std::string interrupted_copy(const std::string& from, const std::string& name) {
   const std::string to = (fs::temp_directory_path() / name).string();
   fs::remove_all(to);
   fs::create_directories(to);
-  for (const char* f : {"config.json", "metrics.jsonl"}) fs::copy_file(from + "/" + f, to + "/" + f);
+  for (const char* f : {"config.json", "metrics.jsonl"})
+    fs::copy_file(from + "/" + f, to + "/" + f);
   fs::copy_file(from + "/checkpoint-4096.pt", to + "/checkpoint.pt");
   return to;
 }
@@ -82,6 +83,9 @@ TEST(Resume, RefusesAnotherConfigurationAndStartsAfreshWithoutACheckpoint) {
   RunRequest r = pendulum(dir);
   r.steps = 2048;
   train_run(r);
+  RunRequest finished = r;
+  finished.resume = true;
+  EXPECT_THROW(train_run(finished), Error) << "a finished run is not resumed, nor redone";
   fs::remove(dir + "/done");  // as if interrupted
   RunRequest other = r;
   other.resume = true;
