@@ -18,4 +18,13 @@ std::shared_ptr<PolicyImpl> frozen_copy(const PolicyImpl& policy) {
   return copy;
 }
 
+EvaluateResult evaluate_own_view(PolicyImpl& policy, const TrajectoryBatch& batch) {
+  if (!batch.env_obs.defined()) return policy.evaluate(batch);
+  TrajectoryBatch own = batch;
+  const int64_t rows = batch.env_obs.size(0), steps = batch.env_obs.size(1);
+  own.obs = policy.preprocess(batch.env_obs.reshape({rows * steps, -1}), /*update=*/false)
+                .reshape({rows, steps, -1});  // [B, T, obs_dim]
+  return policy.evaluate(own);
+}
+
 }  // namespace tandem::agents

@@ -5,12 +5,12 @@
 // A policy is an actor-critic: it carries its own value head (or a separate critic network).
 #pragma once
 
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/nn/module.h>
-#include <torch/types.h>
 
 #include "agents/trajectory_batch.h"
 
@@ -74,5 +74,10 @@ using Policy = std::shared_ptr<PolicyImpl>;
 void copy_policy_state(const PolicyImpl& from, PolicyImpl& to);
 // A copy of `policy` with gradients off: the frozen π_ref / π_init a learner anchors to.
 std::shared_ptr<PolicyImpl> frozen_copy(const PolicyImpl& policy);
+// `policy`'s evaluate() of `batch` with the observations preprocessed by `policy`'s own
+// statistics (from batch.env_obs), not those stored in batch.obs: a frozen reference must see
+// the learner's rollouts through its own frozen observation normalizer, not the learner's
+// moving one. Without env_obs, plain evaluate().
+EvaluateResult evaluate_own_view(PolicyImpl& policy, const TrajectoryBatch& batch);
 
 }  // namespace tandem::agents

@@ -1,6 +1,9 @@
 #include "algorithms/algorithm.h"
 
-#include <filesystem>
+#include <dlfcn.h>
+#include <signal.h>
+#include <torch/torch.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -8,12 +11,8 @@
 #include <filesystem>
 #include <map>
 
-#include <dlfcn.h>
-#include <unistd.h>
-
-#include <torch/torch.h>
-
 #include "agents/policy_factory.h"
+#include "algorithms/interrupt.h"
 #include "algorithms/reward_source.h"
 #include "envs/error.h"
 #include "envs/human_format.h"
@@ -79,6 +78,20 @@ RunContext::RunContext(RunOptions options)
     if (spec_.action_space.is_discrete())
       samples_ = std::make_unique<MetricsWriter>(options_.out_dir + "/samples.jsonl");
   }
+  interrupts_ = std::make_unique<InterruptHandlers>();
+}
+
+RunContext::~RunContext() = default;
+
+void RunContext::stop_interrupted(int signal, int64_t env_steps) const {
+  const char* name = signal == SIGINT    ? "Ctrl-C (SIGINT)"
+                     : signal == SIGTERM ? "SIGTERM"
+                                         : "a signal";
+  std::string message =
+      "interrupted by " + std::string(name) + " at " + std::to_string(env_steps) + " env steps";
+  if (options_.out_dir.empty()) throw Interrupted(signal, message + " (the run writes no files)");
+  throw Interrupted(signal, message + "; the checkpoint is in " + checkpoint_path() +
+                                ": run the same command with --resume to continue from there");
 }
 
 std::unique_ptr<envs::Env> RunContext::make_env() const {
@@ -97,12 +110,13 @@ json RunContext::evaluation_extras(int64_t env_steps, const EvalStats& eval,
   const agents::TrajectoryBatch& episodes = eval.episodes;
   if (reference_) {
     agents::EvaluateResult now = policy.evaluate(episodes);
-    agents::EvaluateResult ref = reference_->evaluate(episodes);
+    agents::EvaluateResult ref = agents::evaluate_own_view(*reference_, episodes);
     torch::Tensor log_ratio = (now.log_prob - ref.log_prob) * episodes.mask;  // [E, T]
     torch::Tensor k3 = (torch::exp(-log_ratio) - 1 + log_ratio) * episodes.mask;
     out["eval/kl_ref"] = log_ratio.sum(1).mean().item<double>();
     out["eval/kl_ref_k3"] = k3.sum(1).mean().item<double>();
-    out["eval/entropy"] = ((now.entropy * episodes.mask).sum() / episodes.mask.sum()).item<double>();
+    out["eval/entropy"] =
+        ((now.entropy * episodes.mask).sum() / episodes.mask.sum()).item<double>();
   }
   if (reward_source_) {
     agents::TrajectoryBatch scored = episodes;
@@ -176,8 +190,8 @@ std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train
           env->set_evaluation(true);
           return env;
         },
-        options_.eval_episodes,
-        options_.seed * 1000003ull + 1000000007ull, options_.eval_deterministic);
+        options_.eval_episodes, options_.seed * 1000003ull + 1000000007ull,
+        options_.eval_deterministic);
     last_eval_ = eval;
     while (next_eval_ <= env_steps) next_eval_ += options_.eval_interval;
   }

@@ -17,6 +17,7 @@
 
 #include "agents/policy.h"
 #include "algorithms/evaluation.h"
+#include "algorithms/interrupt.h"
 #include "algorithms/metrics.h"
 #include "envs/config.h"
 #include "envs/env.h"
@@ -28,22 +29,27 @@ class RewardSource;
 struct RunOptions {
   std::string env_id = "Hopper-v5";
   json env_options = json::object();
-  json policy = json::object();      // policy architecture (agents::make_policy)
+  json policy = json::object();  // policy architecture (agents::make_policy)
   uint64_t seed = 1;
-  int64_t total_steps = 1000000;     // env steps of training
-  int64_t eval_interval = 20000;     // env steps between evaluations
-  int64_t eval_episodes = 10;        // episodes per evaluation
-  bool eval_deterministic = true;    // mean action / most likely token; false: sample
-  std::string out_dir;               // run folder; empty: no files written
-  int threads = 1;                   // torch intra-op threads and env stepping threads
-  bool progress = true;              // progress bar on stderr
-  bool resume = false;               // continue from out_dir's checkpoint, where the algorithm
-                                     //   can (the on-policy ones); else start afresh
+  int64_t total_steps = 1000000;   // env steps of training
+  int64_t eval_interval = 20000;   // env steps between evaluations
+  int64_t eval_episodes = 10;      // episodes per evaluation
+  bool eval_deterministic = true;  // mean action / most likely token; false: sample
+  std::string out_dir;             // run folder; empty: no files written
+  int threads = 1;                 // torch intra-op threads and env stepping threads
+  bool progress = true;            // progress bar on stderr
+  bool resume = false;             // continue from out_dir's checkpoint, where the algorithm
+                                   //   can (the on-policy ones); else start afresh
 };
 
 class RunContext {
  public:
   explicit RunContext(RunOptions options);
+  ~RunContext();
+
+  // Ctrl-C or SIGTERM arrived: the learner writes its checkpoint at the next iteration boundary
+  // and calls this, which throws Interrupted with how to continue.
+  [[noreturn]] void stop_interrupted(int signal, int64_t env_steps) const;
 
   const RunOptions& options() const { return options_; }
   const envs::EnvSpec& spec() const { return spec_; }
@@ -87,6 +93,7 @@ class RunContext {
   // The extra evaluation metrics (set_reference, set_reward_source, distinct-2) and samples.
   json evaluation_extras(int64_t env_steps, const EvalStats& eval, agents::PolicyImpl& policy);
   double last_progress_print_ = -1;
+  std::unique_ptr<InterruptHandlers> interrupts_;
 };
 
 class Algorithm {
@@ -118,9 +125,9 @@ bool register_algorithm(const std::string& name, const std::string& source_file,
 
 #define TANDEM_ALGO_CONCAT_INNER(a, b) a##b
 #define TANDEM_ALGO_CONCAT(a, b) TANDEM_ALGO_CONCAT_INNER(a, b)
-#define TANDEM_REGISTER_ALGORITHM(name, Type)                                             \
-  static const bool TANDEM_ALGO_CONCAT(tandem_algorithm_registered_, __LINE__) =          \
-      ::tandem::algorithms::register_algorithm(                                           \
-          name, __FILE__, [](const ::tandem::json& config, const std::string& where) {    \
+#define TANDEM_REGISTER_ALGORITHM(name, Type)                                                 \
+  static const bool TANDEM_ALGO_CONCAT(tandem_algorithm_registered_, __LINE__) =              \
+      ::tandem::algorithms::register_algorithm(                                               \
+          name, __FILE__, [](const ::tandem::json& config, const std::string& where) {        \
             return std::unique_ptr<::tandem::algorithms::Algorithm>(new Type(config, where)); \
           })

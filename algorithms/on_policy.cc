@@ -1,14 +1,16 @@
 #include "algorithms/on_policy.h"
 
+#include <torch/serialize/archive.h>
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
 
-#include <torch/torch.h>
-
 #include "algorithms/checkpoint.h"
 #include "algorithms/gae.h"
+#include "algorithms/interrupt.h"
 #include "algorithms/reward_model.h"
 #include "algorithms/rollout.h"
 #include "envs/error.h"
@@ -16,6 +18,17 @@
 
 namespace tandem::algorithms {
 namespace fs = std::filesystem;
+
+double explained_variance(const torch::Tensor& values, const torch::Tensor& returns,
+                          const torch::Tensor& mask) {
+  const double n = mask.sum().item<double>();
+  if (n < 2) return 0.0;
+  auto masked_var = [&](const torch::Tensor& x) {
+    const torch::Tensor mean = (x * mask).sum() / n;
+    return (((x - mean) * mask).pow(2).sum() / (n - 1)).item<double>();
+  };
+  return 1.0 - masked_var(returns - values) / std::max(1e-8, masked_var(returns));
+}
 
 torch::Tensor value_loss(const torch::Tensor& values, const torch::Tensor& old_values,
                          const torch::Tensor& returns, const torch::Tensor& mask, bool clip,
@@ -48,7 +61,11 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
   envs::VectorEnv envs([&] { return ctx.make_env(); }, base_.num_envs, ctx.options().threads,
                        /*auto_reset=*/policy_->stateless());
   RolloutCollector collector(envs, ctx.options().seed);
-  RewardScaler scaler(base_.gamma, base_.reward_clip);
+  // whole-episode rollouts (text) are scaled by the spread of their sequence scores, control
+  // rollouts by that of the discounted return
+  RewardScaler scaler(base_.gamma, base_.reward_clip,
+                      envs.auto_reset() ? RewardScaler::Statistic::kDiscountedReturn
+                                        : RewardScaler::Statistic::kEpisodeScore);
 
   // everything a resumed run needs (restore_state and the resume branch below read it back)
   auto save = [&](const std::string& path, int64_t iteration) {
@@ -59,7 +76,13 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
                      {"rollouts", collector.rollouts()},
                      {"reward_scaler", scaler.state()},
                      {"wall_seconds", ctx.wall_seconds()}});
-    save_checkpoint(path, *policy_, optimizer_.get(), counters);
+    save_checkpoint(path, *policy_, optimizer_.get(), counters,
+                    [&](torch::serialize::OutputArchive& a) {
+                      collector.save(a);
+                      torch::serialize::OutputArchive own;
+                      save_tensors(own);
+                      a.write("algorithm", own);
+                    });
   };
   // snapshots along the way (keep_checkpoints): checkpoint-N.pt once N env steps are reached
   std::vector<int64_t> keep = base_.keep_checkpoints;
@@ -80,12 +103,17 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
   const int64_t total = ctx.options().total_steps;
   int64_t first_iteration = 1;
   if (ctx.resuming()) {
-    // weights, Adam's moments, torch's RNG (minibatch order, sampling), the counters and the
-    // reward scale come back; episodes in flight start afresh (RolloutCollector::resume)
-    const json c =
-        load_checkpoint(ctx.checkpoint_path(), *policy_, optimizer_.get(), /*restore_rng=*/true);
+    // weights, observation statistics, Adam's moments, torch's RNG (minibatch order, sampling),
+    // the counters, the reward scale and the episodes in flight (every env's simulator state)
+    // come back: the run goes on as if it had never stopped
+    const json c = load_checkpoint(ctx.checkpoint_path(), *policy_, optimizer_.get(),
+                                   /*restore_rng=*/true, [&](torch::serialize::InputArchive& a) {
+                                     collector.load(a);
+                                     torch::serialize::InputArchive own;
+                                     a.read("algorithm", own);
+                                     load_tensors(own);
+                                   });
     first_iteration = c.at("iteration").get<int64_t>() + 1;
-    collector.resume(c.at("rollouts").get<int64_t>(), c.at("env_steps").get<int64_t>());
     scaler.restore(c.at("reward_scaler"));
     restore_state(ctx.checkpoint_path(), c);
     // snapshots due before the checkpoint were taken then
@@ -117,7 +145,8 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
     }
     if (reference_) {
       torch::NoGradGuard no_grad;
-      batch.ref_log_probs = reference_->evaluate(batch).log_prob;
+      // π_ref sees the observations through its own frozen statistics, not the learner's
+      batch.ref_log_probs = agents::evaluate_own_view(*reference_, batch).log_prob;
       torch::Tensor log_ratio = (batch.log_probs - batch.ref_log_probs) * batch.mask;
       // per-step KL estimators: k1 = log ratio (can be negative), k3 = (r − 1) − log r ≥ 0
       torch::Tensor k3 = (torch::exp(-log_ratio) - 1 + log_ratio) * batch.mask;
@@ -146,19 +175,20 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
     }
     metrics["charts/steps_per_second"] = collector.env_steps() / ctx.wall_seconds();
     ctx.report(collector.env_steps(), metrics, *policy_);
+    const int signal = interrupt_signal();
     if (!ctx.checkpoint_path().empty() &&
-        (iteration % base_.checkpoint_interval == 0 || collector.env_steps() >= total)) {
+        (iteration % base_.checkpoint_interval == 0 || collector.env_steps() >= total || signal)) {
       save(ctx.checkpoint_path(), iteration);
     }
     keep_reached(collector.env_steps(), iteration);
+    if (signal && collector.env_steps() < total)
+      ctx.stop_interrupted(signal, collector.env_steps());
   }
 }
 
 json OnPolicyAlgorithm::update(const agents::TrajectoryBatch& batch, int64_t iteration) {
-  // explained variance of the stored values, before they move
-  const double explained =
-      1.0 - ((batch.returns - batch.values) * batch.mask).var().item<double>() /
-                std::max(1e-8, (batch.returns * batch.mask).var().item<double>());
+  // explained variance of the stored values, before they move, over the valid steps only
+  const double explained = explained_variance(batch.values, batch.returns, batch.mask);
 
   const agents::TrajectoryBatch data = policy_->stateless() ? batch.flatten_steps() : batch;
   const int64_t rows = data.size();
@@ -173,12 +203,11 @@ json OnPolicyAlgorithm::update(const agents::TrajectoryBatch& batch, int64_t ite
     for (int64_t start = 0; start + mb_size <= rows; start += mb_size) {
       agents::TrajectoryBatch mb = data.select_rows(order.slice(0, start, start + mb_size));
       agents::EvaluateResult ev = policy_->evaluate(mb);
-      torch::Tensor adv = base_.advantage_whitening == "minibatch"
-                              ? whiten(mb.advantages, mb.mask)
-                              : mb.advantages;
+      torch::Tensor adv =
+          base_.advantage_whitening == "minibatch" ? whiten(mb.advantages, mb.mask) : mb.advantages;
       PolicyLoss pl = policy_loss(ev, mb, adv);
-      torch::Tensor vl = value_loss(ev.value, mb.values, mb.returns, mb.mask,
-                                    base_.clip_value_loss, base_.value_clip);
+      torch::Tensor vl = value_loss(ev.value, mb.values, mb.returns, mb.mask, base_.clip_value_loss,
+                                    base_.value_clip);
       torch::Tensor loss = pl.loss + base_.value_coef * vl;
       const double total = loss.item<double>();
       if (!std::isfinite(total)) {

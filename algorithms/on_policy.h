@@ -5,16 +5,21 @@
 // only its policy loss on a minibatch; the value loss is shared.
 #pragma once
 
+#include <torch/optim/adam.h>
+
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <torch/optim/adam.h>
-
 #include "algorithms/algorithm.h"
 #include "algorithms/flat_parameters.h"
 #include "algorithms/reward_source.h"
+
+namespace torch::serialize {
+class OutputArchive;
+class InputArchive;
+}  // namespace torch::serialize
 
 namespace tandem::algorithms {
 
@@ -82,6 +87,10 @@ struct PolicyLoss {
   std::vector<std::pair<std::string, torch::Tensor>> stats;
 };
 
+// 1 − Var(R − V) / Var(R) over the steps where mask is 1 (padding would add zeros to both).
+double explained_variance(const torch::Tensor& values, const torch::Tensor& returns,
+                          const torch::Tensor& mask);
+
 // ½ mean (V − R)², or with the clip: ½ mean max((V − R)², (V_old + clip(V − V_old, ±c) − R)²).
 torch::Tensor value_loss(const torch::Tensor& values, const torch::Tensor& old_values,
                          const torch::Tensor& returns, const torch::Tensor& mask, bool clip,
@@ -116,6 +125,10 @@ class OnPolicyAlgorithm : public Algorithm {
   // it), and takes back when a run resumes from it.
   virtual json checkpoint_state(const std::string& checkpoint_path) { return json::object(); }
   virtual void restore_state(const std::string& checkpoint_path, const json& counters) {}
+  // Tensors a subclass keeps inside the checkpoint file itself, so they are written atomically
+  // with it (AIHF's reward model and its optimizer); read back before restore_state().
+  virtual void save_tensors(torch::serialize::OutputArchive& archive) {}
+  virtual void load_tensors(torch::serialize::InputArchive& archive) {}
   agents::PolicyImpl& current_policy() { return *policy_; }
   const agents::Policy& reference() const { return reference_; }
 

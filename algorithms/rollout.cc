@@ -1,9 +1,12 @@
 #include "algorithms/rollout.h"
 
+#include <torch/serialize/archive.h>
+#include <torch/torch.h>
+
 #include <cmath>
 #include <cstring>
 
-#include <torch/torch.h>
+#include "envs/error.h"
 
 namespace tandem::algorithms {
 
@@ -117,11 +120,11 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
 
   // V(s_{t+1}): the next step's stored value inside an episode (the value after the last step
   // for the final one); the final observation's value after truncation; 0 after termination
-  torch::Tensor last_value = policy.value(obs_in, state_).unsqueeze(0);             // [1, N]
-  torch::Tensor next_values = torch::cat({values.slice(0, 1), last_value}, 0);       // [T, N]
-  next_values = torch::where(episode_end, torch::where(truncated, truncated_values,
-                                                       torch::zeros_like(next_values)),
-                             next_values);
+  torch::Tensor last_value = policy.value(obs_in, state_).unsqueeze(0);         // [1, N]
+  torch::Tensor next_values = torch::cat({values.slice(0, 1), last_value}, 0);  // [T, N]
+  next_values = torch::where(
+      episode_end, torch::where(truncated, truncated_values, torch::zeros_like(next_values)),
+      next_values);
 
   // [T, N, ...] -> [N, T, ...]
   agents::TrajectoryBatch b;
@@ -138,6 +141,13 @@ agents::TrajectoryBatch RolloutCollector::collect(agents::PolicyImpl& policy, in
   return b;
 }
 
+void RewardScaler::observe(double x) {
+  const double total = count_ + 1, delta = x - mean_;
+  mean_ += delta / total;
+  var_ = (var_ * count_ + delta * delta * count_ / total) / total;
+  count_ = total;
+}
+
 void RewardScaler::apply(agents::TrajectoryBatch& batch) {
   const int64_t n = batch.size(), steps = batch.horizon();
   if (static_cast<int64_t>(running_return_.size()) != n) running_return_.assign(n, 0.0);
@@ -149,17 +159,19 @@ void RewardScaler::apply(agents::TrajectoryBatch& batch) {
   const float* valid = mask.data_ptr<float>();
   // the running statistics see the returns in time order, as an online wrapper would; the whole
   // rollout is then scaled with the statistics at its end (one scale per batch)
+  const bool scores = statistic_ == Statistic::kEpisodeScore;
   for (int64_t t = 0; t < steps; ++t) {
     for (int64_t i = 0; i < n; ++i) {
       if (valid[i * steps + t] == 0) continue;
       double& g = running_return_[i];
-      g = g * gamma_ + rs[i * steps + t];
-      // one-sample update of the running variance of g
-      const double total = count_ + 1, delta = g - mean_;
-      mean_ += delta / total;
-      var_ = (var_ * count_ + delta * delta * count_ / total) / total;
-      count_ = total;
-      if (end[i * steps + t]) g = 0;
+      g = scores ? g + rs[i * steps + t] : g * gamma_ + rs[i * steps + t];
+      const bool last =
+          end[i * steps + t] || (t + 1 == steps) || (scores && valid[i * steps + t + 1] == 0);
+      if (!scores)
+        observe(g);
+      else if (last)
+        observe(g);  // one sample per episode: its score
+      if (end[i * steps + t] || (scores && last)) g = 0;
     }
   }
   const double scale = 1.0 / std();
@@ -171,19 +183,56 @@ void RewardScaler::apply(agents::TrajectoryBatch& batch) {
 
 double RewardScaler::std() const { return std::sqrt(var_ + 1e-8); }
 
-json RewardScaler::state() const { return {{"mean", mean_}, {"var", var_}, {"count", count_}}; }
+json RewardScaler::state() const {
+  return {{"mean", mean_}, {"var", var_}, {"count", count_}, {"running_return", running_return_}};
+}
 
 void RewardScaler::restore(const json& state) {
   mean_ = state.at("mean");
   var_ = state.at("var");
   count_ = state.at("count");
-  running_return_.clear();
+  running_return_ = state.value("running_return", std::vector<double>{});
 }
 
-void RolloutCollector::resume(int64_t rollouts, int64_t env_steps) {
-  rollouts_ = rollouts;
-  env_steps_ = env_steps;
-  started_ = false;
+void RolloutCollector::save(torch::serialize::OutputArchive& archive) const {
+  archive.write("rollouts", c10::IValue(rollouts_));
+  archive.write("env_steps", c10::IValue(env_steps_));
+  // whole-episode collection starts every rollout afresh: only the counters matter
+  const bool in_flight = started_ && envs_.auto_reset();
+  archive.write("in_flight", c10::IValue(in_flight));
+  if (!in_flight) return;
+  const std::string envs = envs_.save_state();
+  archive.write("envs", torch::from_blob(const_cast<char*>(envs.data()),
+                                         {static_cast<int64_t>(envs.size())}, torch::kUInt8)
+                            .clone());
+  archive.write("raw_obs", raw_obs_);
+  archive.write("episode_start", episode_start_);
+  archive.write("policy_state_size", c10::IValue(static_cast<int64_t>(state_.tensors.size())));
+  for (size_t k = 0; k < state_.tensors.size(); ++k)
+    archive.write("policy_state_" + std::to_string(k), state_.tensors[k]);
+}
+
+void RolloutCollector::load(torch::serialize::InputArchive& archive) {
+  c10::IValue v;
+  archive.read("rollouts", v);
+  rollouts_ = v.toInt();
+  archive.read("env_steps", v);
+  env_steps_ = v.toInt();
+  archive.read("in_flight", v);
+  started_ = v.toBool();
+  finished_.clear();
+  if (!started_) return;
+  TANDEM_CHECK(envs_.auto_reset(), "episodes in flight resume into an auto-resetting VectorEnv");
+  torch::Tensor envs;
+  archive.read("envs", envs);
+  envs = envs.contiguous();
+  envs_.load_state(std::string(static_cast<const char*>(envs.data_ptr()), envs.numel()));
+  archive.read("raw_obs", raw_obs_);
+  archive.read("episode_start", episode_start_);
+  archive.read("policy_state_size", v);
+  state_.tensors.assign(v.toInt(), torch::Tensor());
+  for (size_t k = 0; k < state_.tensors.size(); ++k)
+    archive.read("policy_state_" + std::to_string(k), state_.tensors[k]);
 }
 
 }  // namespace tandem::algorithms

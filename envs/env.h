@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <random>
 #include <string>
@@ -30,8 +31,24 @@ struct EnvSpec {
   json recommended = json::object();
 };
 
-// Named scalars an env reports beside the reward (its reward terms, x velocity, ...).
-using Info = std::vector<std::pair<std::string, double>>;
+// One value an env reports beside the reward: a scalar (one element) or a small array
+// (Humanoid's tendon lengths). It converts both ways with double, so scalar entries are
+// written {"x_velocity", v} and read as doubles; reading an array as a double throws.
+struct InfoValue {
+  std::vector<double> values;
+
+  // implicit both ways on purpose: see above
+  InfoValue(double scalar) : values{scalar} {}
+  InfoValue(std::vector<double> array) : values(std::move(array)) {}
+  operator double() const;  // the scalar; throws tandem::Error for an array
+
+  bool is_scalar() const { return values.size() == 1; }
+};
+// Prints a scalar as a number and an array as [a, b, ...].
+std::ostream& operator<<(std::ostream& os, const InfoValue& value);
+
+// Named values an env reports beside the reward (its reward terms, x velocity, ...), in order.
+using Info = std::vector<std::pair<std::string, InfoValue>>;
 
 struct StepResult {
   std::vector<float> obs;
@@ -40,6 +57,9 @@ struct StepResult {
   bool truncated = false;
   Info info;
 };
+
+class ByteWriter;
+class ByteReader;
 
 class Env {
  public:
@@ -67,6 +87,13 @@ class Env {
   // the completion.
   virtual json describe_episode() const { return context(); }
 
+  // Everything the next step() or reset() reads, as bytes: the random stream, the episode's
+  // counters and the simulator's state (MuJoCo: its whole mjData). A run's checkpoint keeps it,
+  // so a resumed run continues the episodes in flight exactly. load_state() takes a state of the
+  // same env and model only (anything else throws tandem::Error).
+  std::string save_state() const;
+  void load_state(const std::string& state);
+
   // Evaluation mode: envs with held-out episode sources (text tasks' eval prompts) draw from
   // them; control envs have nothing to switch.
   virtual void set_evaluation(bool evaluation) {}
@@ -78,6 +105,10 @@ class Env {
   // Fills obs, reward, terminated and info; truncation is added by step().
   virtual StepResult step_impl(const std::vector<float>& action) = 0;
   virtual json context_impl() const { return {{"seed", seed_}}; }
+  // The subclass's own part of save_state()/load_state() (envs whose episode state lives
+  // outside Env: the simulator).
+  virtual void save_state_impl(ByteWriter& out) const {}
+  virtual void load_state_impl(ByteReader& in) {}
   // Default: reseed from context["seed"], then reset_impl().
   virtual std::vector<float> reset_to_context_impl(const json& context);
 

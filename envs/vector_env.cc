@@ -2,13 +2,15 @@
 
 #include <cstring>
 
+#include "envs/byte_stream.h"
 #include "envs/error.h"
 
 namespace tandem::envs {
 
 VectorEnv::VectorEnv(const Factory& make, int64_t num_envs, int threads, bool auto_reset)
     : pool_(static_cast<int>(std::min<int64_t>(threads, num_envs))), auto_reset_(auto_reset) {
-  if (num_envs < 1) throw Error("a VectorEnv needs at least one env, got " + std::to_string(num_envs));
+  if (num_envs < 1)
+    throw Error("a VectorEnv needs at least one env, got " + std::to_string(num_envs));
   for (int64_t i = 0; i < num_envs; ++i) envs_.push_back(make());
   returns_.assign(num_envs, 0.0);
   lengths_.assign(num_envs, 0);
@@ -76,6 +78,32 @@ VectorStep VectorEnv::step(const torch::Tensor& actions) {
     lengths_[i] = 0;
   }
   return s;
+}
+
+std::string VectorEnv::save_state() const {
+  ByteWriter out;
+  out.pod(num_envs());
+  for (int64_t i = 0; i < num_envs(); ++i) {
+    out.text(envs_[i]->save_state());
+    out.pod(returns_[i]);
+    out.pod(lengths_[i]);
+    out.pod(running_[i]);
+  }
+  return out.str();
+}
+
+void VectorEnv::load_state(const std::string& state) {
+  ByteReader in(state, spec().id + " (vector env)");
+  const int64_t n = in.pod<int64_t>();
+  if (n != num_envs())
+    throw Error(spec().id + ": the saved state has " + std::to_string(n) + " envs, this run " +
+                std::to_string(num_envs()) + " (num_envs changed?)");
+  for (int64_t i = 0; i < n; ++i) {
+    envs_[i]->load_state(in.text());
+    returns_[i] = in.pod<double>();
+    lengths_[i] = in.pod<int64_t>();
+    running_[i] = in.pod<char>();
+  }
 }
 
 }  // namespace tandem::envs

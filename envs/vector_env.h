@@ -5,12 +5,12 @@
 // for collecting whole episodes, one per row.
 #pragma once
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
-
-#include <torch/types.h>
 
 #include "envs/env.h"
 #include "envs/thread_pool.h"
@@ -51,6 +51,10 @@ class VectorEnv {
   // True while env i's episode runs (always true with auto-reset).
   bool running(int64_t i) const { return running_[i]; }
   bool auto_reset() const { return auto_reset_; }
+  // Every env's state (Env::save_state) and the episode trackers (return and length so far,
+  // running), as bytes: load_state() on a VectorEnv of the same env and size continues exactly.
+  std::string save_state() const;
+  void load_state(const std::string& state);
 
  private:
   std::vector<std::unique_ptr<Env>> envs_;

@@ -1,9 +1,8 @@
 // tandem — the command line: list what is registered, train one run, evaluate a checkpoint, run a
 // suite (tasks × algorithms × seeds) and write its comparison report.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 
 #include "algorithms/algorithm.h"
 #include "envs/error.h"
@@ -95,7 +94,9 @@ int main(int argc, char** argv) {
   train->add_option("--set", run.set,
                     "override KEY=VALUE: algorithm field (learning_rate=1e-4), policy.FIELD, "
                     "env.FIELD; repeatable");
-  train->add_option("--out", run.out_dir, "run folder (default results/runs/ENV__ALGO__SEED)");
+  train->add_option("--out", run.out_dir,
+                    "run folder (default results/runs/ENV__ALGO__SEED); a run already in it, "
+                    "finished or not, is never overwritten (see --resume)");
   bool quiet = false;
   train->add_flag("--quiet", quiet, "no progress bar");
   train->add_flag("--resume", run.resume,
@@ -213,6 +214,10 @@ int main(int argc, char** argv) {
       for (const auto& note : outcome.notes) std::printf("  note: %s\n", note.c_str());
       return 0;
     }
+  } catch (const tandem::algorithms::Interrupted& e) {
+    // the shell's convention for a command stopped by Ctrl-C: 128 + SIGINT
+    std::fprintf(stderr, "tandem: %s\n", e.what());
+    return 130;
   } catch (const tandem::Error& e) {
     std::fprintf(stderr, "tandem: error: %s\n", e.what());
     return 1;

@@ -905,7 +905,7 @@ void aggregate_figure(Document& doc, const MetricContext& c, const std::vector<A
        << ":1:" << col + 1 << ":" << col + 2 << ":3" << (labels ? ":ytic(2)" : "")
        << " with xerrorbars pt 7 ps 1.3 lw 3 lc rgb variable\n";
   };
-  // dashed guides: 1 is the suite's best algorithm on every task, ½ is "no better than"
+  // dashed guides: 1 a gain from the lowest start to the best final mean, ½ "no better than"
   gp << "set arrow 1 from 1, graph 0 to 1, graph 1 nohead dt 2 lc rgb \"#888888\"\n";
   panel(4, "normalized mean", true);
   panel(7, "normalized IQM", false);
@@ -931,57 +931,72 @@ void aggregate_section(Document& doc, const MetricContext& c) {
   const ReportOptions& options = c.options;
   const BootstrapOptions& boot = c.boot;
   const std::string& pct = c.pct;
-  const auto& cis = c.cis;
   std::vector<Cell> header;
   std::vector<std::vector<Cell>> rows;
   doc.heading(3, "Aggregate over tasks (normalized " + m.title + ")");
-  // per task: random = the mean step-0 evaluation, reference = the best final mean
-  std::vector<std::string> tasks_used;
-  std::vector<double> random, reference;
-  std::vector<std::string> skipped;
+  // per task: each run against its own start, on the task's one scale (stats.h)
+  std::vector<std::string> tasks_used, skipped, scales;
+  std::vector<StartNormalization> norms;
+  size_t no_start = 0;
   for (const auto& task : a.tasks) {
-    std::vector<double> initial;
-    for (const auto* r : a.finished)
-      if (r->task == task)
-        if (auto v = initial_value(*r, m.key)) initial.push_back(*v);
-    std::optional<double> best;
-    for (const auto& algo : a.algorithms) {
-      auto it = cis.find({task, algo});
-      if (it != cis.end() && (!best || better(it->second.estimate, *best, m.higher_is_better)))
-        best = it->second.estimate;
-    }
-    if (initial.empty() || !best) {
+    std::vector<std::vector<StartAndFinal>> runs(a.algorithms.size());
+    size_t n_runs = 0;
+    for (size_t i = 0; i < a.algorithms.size(); ++i)
+      for (const auto* r : runs_of(a, task, a.algorithms[i])) {
+        auto final_score = final_value(*r, m.key), start = initial_value(*r, m.key);
+        if (final_score) (start ? ++n_runs : ++no_start);
+        if (final_score && start) runs[i].push_back({*start, *final_score});
+      }
+    if (n_runs == 0) {
       skipped.push_back(task + " (no evaluation at env step 0)");
       continue;
     }
-    const double r = mean(initial);
-    if (*best == r) {
-      skipped.push_back(task + " (the best final mean equals the step-0 value: nothing to scale)");
+    StartNormalization n = normalize_against_starts(runs, m.higher_is_better);
+    const std::string& ref_label = a.algorithms[n.reference_label];
+    if (!n.scalable) {
+      skipped.push_back(task + " (every label starts at or beyond the best final mean, " +
+                        fmt(n.reference) + " by " + ref_label + ": nothing to scale)");
       continue;
     }
+    std::string line = task + ": reference " + fmt(n.reference) + " (" + ref_label +
+                       "'s final mean), lowest start " + fmt(n.lowest_start) + " (" +
+                       a.algorithms[n.lowest_start_label] + "'s mean start)";
+    for (size_t i = 0; i < runs.size(); ++i)
+      if (!runs[i].empty() && !better(n.reference, n.mean_start[i], m.higher_is_better))
+        line += "; " + a.algorithms[i] + " starts at " + fmt(n.mean_start[i]) +
+                ", at or beyond the reference: only its change from there shows";
+    scales.push_back(line + ".");
     tasks_used.push_back(task);
-    random.push_back(r);
-    reference.push_back(*best);
+    norms.push_back(std::move(n));
   }
-  const bool has_baseline =
-      std::find(a.algorithms.begin(), a.algorithms.end(), options.baseline) != a.algorithms.end();
+  const size_t base_i = static_cast<size_t>(
+      std::find(a.algorithms.begin(), a.algorithms.end(), options.baseline) - a.algorithms.begin());
+  const bool has_baseline = base_i < a.algorithms.size();
   doc.paragraph(
-      "Per task, a score is normalized as (score − random) / (reference − random): **random** is "
-      "the mean `" +
+      "Per task, each run is normalized against **its own start**: (final − start) / (reference "
+      "− lowest start). **start** is the run's own `" +
       m.key +
-      "` of the evaluation at env step 0 over all runs of the task (the "
-      "untrained policies), **reference** the best final mean of any algorithm of this suite on "
-      "the task. 0 is an untrained policy, 1 the suite's best algorithm on that task, so the "
-      "aggregate ranks this suite's algorithms and is not comparable across suites. Mean: the "
-      "mean over tasks of the per-task mean; IQM: the IQM of all runs of all tasks pooled. " +
+      "` at env step 0 (labels may start from different policies: fresh networks, an expert's "
+      "snapshot), **reference** the best final mean of any label on the task, **lowest start** "
+      "the worst mean start of any label. 0 is no change from the run's start, below 0 worse; 1 "
+      "a gain as large as the span from the lowest start to the reference. One scale per task: "
+      "(reference − the run's start) would blow up for a run starting just short of the "
+      "reference and flip the sign of one starting beyond it. A label starting at or beyond the "
+      "reference shows only its change; the one setting the reference may have got there by "
+      "starting there. The aggregate ranks this suite's labels, not comparable across suites. "
+      "Mean: the mean over tasks of the per-task mean; IQM: the IQM of all runs pooled. " +
       pct + "% stratified bootstrap intervals: seeds are resampled within each task." +
       (has_baseline ? " P(X > " + options.baseline +
-                          "): the probability that a run of the "
-                          "algorithm beats a run of " +
+                          "): the probability that a run of the label "
+                          "gains more (normalized) over its own start than a run of " +
                           options.baseline +
-                          " on the same task (ties "
-                          "count ½), averaged over tasks, with a stratified bootstrap interval."
+                          " on the same task (ties count ½), averaged over tasks, with a "
+                          "stratified bootstrap interval."
                     : ""));
+  if (!scales.empty()) doc.list(scales);
+  if (no_start > 0)
+    doc.paragraph("Left out: " + std::to_string(no_start) + " finished run" +
+                  (no_start == 1 ? "" : "s") + " without an evaluation at env step 0 (no start).");
   if (!skipped.empty()) {
     std::string list;
     for (const auto& s : skipped) list += (list.empty() ? "" : "; ") + s;
@@ -991,13 +1006,11 @@ void aggregate_section(Document& doc, const MetricContext& c) {
     doc.paragraph("No task can be normalized, so there is no aggregate.");
     return;
   }
-  auto scores_of = [&](const std::string& algo, std::vector<size_t>* task_index) {
+  auto scores_of = [&](size_t i, std::vector<size_t>* task_index) {  // i: the label's index
     TaskScores scores;
     for (size_t t = 0; t < tasks_used.size(); ++t) {
-      auto finals = finals_of(a, tasks_used[t], algo, m.key);
-      if (finals.empty()) continue;
-      for (double& f : finals) f = normalize(f, random[t], reference[t]);
-      scores.push_back(finals);
+      if (norms[t].scores[i].empty()) continue;
+      scores.push_back(norms[t].scores[i]);
       if (task_index) task_index->push_back(t);
     }
     return scores;
@@ -1007,14 +1020,14 @@ void aggregate_section(Document& doc, const MetricContext& c) {
   for (size_t i = 0; i < a.algorithms.size(); ++i) {
     const std::string& algo = a.algorithms[i];
     std::vector<size_t> index;
-    TaskScores scores = scores_of(algo, &index);
+    TaskScores scores = scores_of(i, &index);
     if (scores.empty()) continue;
     AggregateRow row{i, algo, aggregate_mean_ci(scores, boot), aggregate_iqm_ci(scores, boot), {}};
     std::string poi_text = "—";
     if (has_baseline && algo != options.baseline) {
       // both algorithms on the tasks both have
       std::vector<size_t> base_index;
-      TaskScores base = scores_of(options.baseline, &base_index);
+      TaskScores base = scores_of(base_i, &base_index);
       TaskScores x, y;
       for (size_t k = 0; k < index.size(); ++k) {
         auto it = std::find(base_index.begin(), base_index.end(), index[k]);

@@ -8,14 +8,18 @@
 //   - a table tasks × algorithms of the final value (a run's last logged value of the metric):
 //     mean [95% CI] over seeds, the best mean of each row in bold;
 //   - per task, a table of algorithms: mean [95% CI], IQM, seeds finished;
-//   - when the metric is aggregated: an aggregate over tasks of scores normalized per task,
-//     (score - random) / (reference - random), where random is the mean of the metric at the
-//     evaluation at env step 0 over every run of the task (an untrained policy; every run logs
-//     that evaluation), and reference is the best final mean of any algorithm on the task. So 1
-//     is "as good as the best algorithm of this suite on this task": the aggregate ranks the
-//     suite's algorithms, it is not comparable across suites. Mean and IQM with stratified
-//     bootstrap CIs, and the probability of improvement of each algorithm over the baseline
-//     label (default "ppo", when present) with its CI (stats.h);
+//   - when the metric is aggregated: an aggregate over tasks of scores normalized per task, each
+//     run against its own start: (final - start) / (reference - lowest start), where start is the
+//     run's own value at the evaluation at env step 0 (every run logs it; labels may start from
+//     different policies, fresh networks or an expert's snapshot), reference the best final mean
+//     of any label on the task and lowest start the worst mean start of any label
+//     (normalize_against_starts, stats.h). So 0 is "no change", below 0 "got worse" whatever the
+//     start, 1 "gained the span from the lowest start to the suite's best final mean"; the
+//     report lists each task's reference and lowest start and names the labels that start at
+//     or beyond the reference. The aggregate ranks the suite's labels, it is not comparable
+//     across suites. Mean and IQM with stratified bootstrap CIs, and the probability of
+//     improvement of each algorithm over the baseline label (default "ppo", when present) with
+//     its CI (stats.h);
 //   - per task one figure, the metric against env steps and against wall-clock seconds: the mean
 //     over seeds with a 95% bootstrap band per algorithm, drawn by gnuplot (pngcairo, else png)
 //     in the Okabe–Ito colour-blind-safe palette. Seeds are put on a common x grid by linear

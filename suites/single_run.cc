@@ -2,10 +2,22 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <system_error>
+#include <utility>
+#include <vector>
 
 #include "agents/policy_factory.h"
+#include "agents/trajectory_reward.h"
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
+#include "algorithms/expert.h"
+#include "algorithms/feedback.h"
+#include "algorithms/metrics.h"
+#include "algorithms/reward_model.h"
 #include "envs/error.h"
 #include "envs/registry.h"
 #include "suites/suite.h"
@@ -55,7 +67,17 @@ TunedConfig apply_recommended(const envs::EnvSpec& spec, const std::string& algo
   return out;
 }
 
-json resolve_run_config(const RunRequest& request) {
+namespace {
+
+// A request resolved and built: its config.json, and the env and starting policy (start_from
+// loaded) it was resolved against.
+struct PreparedRun {
+  json resolved;
+  std::unique_ptr<envs::Env> env;
+  agents::Policy policy;
+};
+
+PreparedRun prepare_run(const RunRequest& request) {
   json file = json::object();
   if (!request.config_file.empty()) file = read_json_file(request.config_file);
   const std::string where = request.config_file.empty() ? "command line" : request.config_file;
@@ -71,58 +93,305 @@ json resolve_run_config(const RunRequest& request) {
       apply_override(algorithm, assignment);
     }
   }
-  auto env_instance = envs::make_env(request.env_id, env);
-  const TunedConfig tuned =
-      apply_recommended(env_instance->spec(), request.algorithm, algorithm, policy,
-                        where + ": algorithm '" + request.algorithm + "'");
+  PreparedRun out;
+  out.env = envs::make_env(request.env_id, env);
+  const TunedConfig tuned = apply_recommended(out.env->spec(), request.algorithm, algorithm, policy,
+                                              where + ": algorithm '" + request.algorithm + "'");
   const json& policy_config = tuned.policy;
   const bool deterministic = tuned.eval_deterministic;
-  auto policy_instance =
-      agents::make_policy(*env_instance, policy_config, where + ": policy", request.progress);
-  return {{"env", {{"id", request.env_id}, {"options", env}}},
-          {"algorithm", {{"name", request.algorithm}, {"config", tuned.algorithm}}},
-          {"policy", policy_config},
-          {"policy_description", policy_instance->describe()},
-          {"seed", request.seed},
-          {"steps", request.steps},
-          {"eval",
-           {{"interval", request.eval_interval},
-            {"episodes", request.eval_episodes},
-            {"deterministic", deterministic}}},
-          {"threads", request.threads},
-          {"git_revision", git_revision()}};
+  out.policy = agents::make_policy(*out.env, policy_config, where + ": policy", request.progress);
+  out.resolved = {{"env", {{"id", request.env_id}, {"options", env}}},
+                  {"algorithm", {{"name", request.algorithm}, {"config", tuned.algorithm}}},
+                  {"policy", policy_config},
+                  {"policy_description", out.policy->describe()},
+                  {"seed", request.seed},
+                  {"steps", request.steps},
+                  {"eval",
+                   {{"interval", request.eval_interval},
+                    {"episodes", request.eval_episodes},
+                    {"deterministic", deterministic}}},
+                  {"threads", request.threads},
+                  {"git_revision", git_revision()}};
+  return out;
 }
 
+// A string field of a config object ("" when absent or not a string).
+std::string string_field(const json& config, const char* key) {
+  if (!config.is_object() || !config.contains(key) || !config[key].is_string()) return "";
+  return config[key].get<std::string>();
+}
+
+// A run folder named by `what` was trained on this run's env, when its config.json says.
+void check_trained_on(const std::string& dir, const std::string& what, const std::string& env_id) {
+  const std::string path = dir + "/config.json";
+  if (!fs::exists(path)) return;
+  const std::string trained_on = string_field(read_json_file(path).value("env", json()), "id");
+  if (!trained_on.empty() && trained_on != env_id)
+    throw Error(what + " \"" + dir + "\" was trained on " + trained_on +
+                " (its config.json), not " + env_id);
+}
+
+// The first tensor of `loaded` whose name or shape differs from `expected`'s ("" when none).
+std::string shape_difference(const torch::nn::Module& expected, const torch::nn::Module& loaded) {
+  auto shapes = [](const torch::nn::Module& m) {
+    std::map<std::string, std::vector<int64_t>> out;
+    for (const auto& p : m.named_parameters(/*recurse=*/true))
+      out[p.key()] = p.value().sizes().vec();
+    for (const auto& b : m.named_buffers(/*recurse=*/true)) out[b.key()] = b.value().sizes().vec();
+    return out;
+  };
+  auto text = [](const std::vector<int64_t>& sizes) {
+    std::string s = "[";
+    for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "," : "") + std::to_string(sizes[i]);
+    return s + "]";
+  };
+  const auto want = shapes(expected), have = shapes(loaded);
+  for (const auto& [name, sizes] : want) {
+    auto it = have.find(name);
+    if (it == have.end()) return "it has no " + name;
+    if (it->second != sizes)
+      return "its " + name + " is " + text(it->second) + ", this run needs " + text(sizes);
+  }
+  for (const auto& [name, sizes] : have)
+    if (!want.count(name)) return "it has a " + name + " this run does not";
+  return "";
+}
+
+// The files the configuration names — the reward model, the preference dataset, the
+// demonstrating expert's run, the start policy's run — loaded as the algorithm will load them, so
+// a missing or mismatched one fails before the run folder is touched.
+void check_named_files(const PreparedRun& run, const RunRequest& request) {
+  const json& config = run.resolved["algorithm"]["config"];
+  const std::string& env_id = request.env_id;
+  const std::string where = "algorithm '" + request.algorithm + "'";
+
+  const std::string reward_model = string_field(config, "reward_model");
+  if (!reward_model.empty()) {
+    const std::string what = where + ": reward_model";
+    if (!fs::is_directory(reward_model))
+      throw Error(what + " \"" + reward_model +
+                  "\" is not a folder (give the folder of a finished `reward_model` run)");
+    check_trained_on(reward_model, what, env_id);
+    const std::string misfit = what + " \"" + reward_model + "\" does not fit " +
+                               run.policy->describe() + " on " + env_id +
+                               " (a reward model of another env or architecture?): ";
+    try {
+      agents::TrajectoryReward loaded =
+          algorithms::load_reward_model(reward_model, *run.policy, run.env->spec());
+      // loading takes tensors of any shape: compare with the model this run would build
+      const std::string info_path = reward_model + "/reward_model.json";
+      const json info = read_json_file(info_path);
+      agents::TrajectoryReward fresh = agents::make_trajectory_reward(
+          *run.policy, run.env->spec().observation_space.flat_size(),
+          run.env->spec().action_space.flat_size(), info.value("mlp", json::object()), info_path,
+          info.value("pooling", std::string("last")));
+      const std::string difference = shape_difference(*fresh, *loaded);
+      if (!difference.empty()) throw Error(misfit + difference);
+    } catch (const c10::Error& e) {
+      throw Error(misfit + e.what_without_backtrace());
+    }
+  }
+
+  const std::string dataset = string_field(config, "dataset");
+  if (!dataset.empty()) {
+    if (!fs::is_regular_file(dataset))
+      throw Error(where + ": dataset \"" + dataset +
+                  "\" is not a file (give a preference file, see algorithms/feedback.h)");
+    // replaying its episodes checks that they are episodes of this env
+    try {
+      algorithms::load_preferences(
+          dataset, [&] { return envs::make_env(env_id, run.resolved["env"]["options"]); });
+    } catch (const Error& e) {
+      const std::string why = e.what();
+      if (why.find(dataset) != std::string::npos) throw;
+      throw Error(where + ": dataset \"" + dataset + "\" does not replay on " + env_id +
+                  " (a preference file of another env?): " + why);
+    }
+  }
+
+  const std::string expert = string_field(config, "expert");
+  if (!expert.empty() && expert != "auto" && !algorithms::is_expert_name(expert)) {
+    if (!fs::exists(expert + "/checkpoint.pt"))
+      throw Error(where + ": expert \"" + expert +
+                  "\" holds no checkpoint.pt (\"expert\" names a finished run's folder, \"auto\" "
+                  "or \"expert:SNAPSHOT\")");
+    try {
+      algorithms::load_run_policy(expert, *run.env);
+    } catch (const c10::Error& e) {
+      throw Error(where + ": expert \"" + expert + "\": " + e.what_without_backtrace());
+    }
+  }
+
+  // start_from's weights were loaded when the policy was built; its env is checked here
+  const std::string start_from = string_field(run.resolved["policy"], "start_from");
+  if (!start_from.empty() && !algorithms::is_expert_name(start_from))
+    check_trained_on(start_from, "policy: start_from", env_id);
+}
+
+bool has_content(const std::string& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec) && fs::file_size(path, ec) > 0 && !ec;
+}
+
+// What a folder holds for `tandem train`.
+enum class FolderRun {
+  kNone,        // no run, or nothing a new run would lose (a start that never got going)
+  kUnfinished,  // an interrupted run: a checkpoint or metrics that a fresh start would discard
+  kFinished,    // its `done` exists
+};
+
+FolderRun folder_run(const std::string& dir) {
+  if (fs::exists(dir + "/done")) return FolderRun::kFinished;
+  if (fs::exists(dir + "/checkpoint.pt") || has_content(dir + "/metrics.jsonl"))
+    return FolderRun::kUnfinished;
+  return FolderRun::kNone;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The run folder before an attempt writes to it. An attempt that fails before it wrote results
+// of its own (a checkpoint, a metrics line) takes back what it did: the folders it created go,
+// config.json, metrics.jsonl and samples.jsonl get their bytes back (or go, when they were not
+// there) — the folder is as it was.
+class FolderSnapshot {
+ public:
+  explicit FolderSnapshot(const std::string& dir) : dir_(dir) {
+    for (fs::path p = fs::absolute(dir); !fs::exists(p); p = p.parent_path()) {
+      created_.push_back(p);
+      if (p == p.parent_path()) break;
+    }
+    for (const char* name : {"config.json", "metrics.jsonl", "samples.jsonl"}) {
+      const std::string path = dir_ + "/" + name;
+      std::optional<std::string> bytes;
+      if (fs::is_regular_file(path)) bytes = read_bytes(path);
+      files_.emplace_back(path, std::move(bytes));
+    }
+  }
+
+  // The folder is ready and the algorithm about to run: its own results are what changes now.
+  void mark_start() {
+    checkpoint_ = stamp(checkpoint_path());
+    metrics_size_ = stamp(metrics_path()).size;
+  }
+
+  bool wrote_results() const {
+    return stamp(checkpoint_path()) != checkpoint_ || stamp(metrics_path()).size != metrics_size_;
+  }
+
+  // Best effort: the error that brought us here is the one to report.
+  void restore() const noexcept {
+    try {
+      std::error_code ec;
+      for (const auto& [path, bytes] : files_) {
+        if (!bytes) {
+          fs::remove(path, ec);
+        } else if (!fs::is_regular_file(path, ec) || read_bytes(path) != *bytes) {
+          write_file_atomic(path, *bytes);
+        }
+      }
+      for (const fs::path& d : created_)  // innermost first, each only when empty
+        if (!fs::remove(d, ec)) break;
+    } catch (const std::exception&) {
+    }
+  }
+
+ private:
+  struct Stamp {
+    bool exists = false;
+    uintmax_t size = 0;  // 0 when absent
+    fs::file_time_type time{};
+    bool operator!=(const Stamp& o) const {
+      return exists != o.exists || size != o.size || time != o.time;
+    }
+  };
+  static Stamp stamp(const std::string& path) {
+    std::error_code ec;
+    Stamp s;
+    s.exists = fs::is_regular_file(path, ec);
+    if (s.exists) {
+      s.size = fs::file_size(path, ec);
+      s.time = fs::last_write_time(path, ec);
+    }
+    return s;
+  }
+  std::string checkpoint_path() const { return dir_ + "/checkpoint.pt"; }
+  std::string metrics_path() const { return dir_ + "/metrics.jsonl"; }
+
+  std::string dir_;
+  std::vector<fs::path> created_;  // innermost first
+  std::vector<std::pair<std::string, std::optional<std::string>>> files_;
+  Stamp checkpoint_;
+  uintmax_t metrics_size_ = 0;
+};
+
+// The last evaluation of a metrics file, which must have reached `steps` env steps.
+algorithms::EvalStats final_evaluation(const std::string& metrics_path, int64_t steps) {
+  const std::vector<json> lines = algorithms::read_metrics(metrics_path);
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (!it->contains("eval/return_mean")) continue;
+    if (it->value("env_steps", int64_t{0}) < steps) break;
+    algorithms::EvalStats s;
+    s.return_mean = it->value("eval/return_mean", 0.0);
+    s.return_std = it->value("eval/return_std", 0.0);
+    s.return_min = it->value("eval/return_min", 0.0);
+    s.return_max = it->value("eval/return_max", 0.0);
+    s.length_mean = it->value("eval/length_mean", 0.0);
+    return s;
+  }
+  throw Error(metrics_path +
+              ": the run's checkpoint is at the end of its budget, but no "
+              "evaluation there; remove the folder to train it again");
+}
+
+}  // namespace
+
+json resolve_run_config(const RunRequest& request) { return prepare_run(request).resolved; }
+
 RunOutcome train_run(const RunRequest& request) {
-  const json resolved = resolve_run_config(request);
   RunOutcome outcome;
   outcome.out_dir =
       request.out_dir.empty()
           ? "results/runs/" + run_name(request.env_id, request.algorithm, request.seed)
           : request.out_dir;
-  fs::create_directories(outcome.out_dir);
-  const std::string config_path = outcome.out_dir + "/config.json";
-  if (request.resume && fs::exists(outcome.out_dir + "/done"))
-    throw Error(outcome.out_dir +
-                " holds a finished run (its `done` exists): nothing to resume; "
-                "drop --resume to train it again from scratch");
-  outcome.resumed =
-      request.resume && fs::exists(outcome.out_dir + "/checkpoint.pt") && fs::exists(config_path);
+  const std::string& dir = outcome.out_dir;
+  const std::string config_path = dir + "/config.json";
+
+  // a run in the folder is never discarded: refused before anything is built or written
+  const FolderRun before = folder_run(dir);
+  if (before == FolderRun::kFinished)
+    throw Error(dir + " holds a finished run (its `done` exists), which `tandem train` never " +
+                "overwrites" +
+                (request.resume ? std::string(": --resume has nothing to continue there")
+                                : std::string(" (--resume only continues an unfinished run)")) +
+                "; give a fresh --out DIR for a new run, or remove " + dir + " to redo it");
+  if (before == FolderRun::kUnfinished && !request.resume) {
+    const bool checkpoint = fs::exists(dir + "/checkpoint.pt");
+    throw Error(dir + " holds an unfinished run (the " + (checkpoint ? "checkpoint" : "metrics") +
+                " of an interrupted attempt), which a fresh start would discard: " +
+                (checkpoint ? "--resume continues it from its checkpoint (same configuration)"
+                            : "--resume starts it over (it has no checkpoint to continue)") +
+                ", or give a fresh --out DIR for a new run");
+  }
+
+  // everything that can fail before the run starts fails here, with the folder untouched
+  json resolved;
+  {
+    PreparedRun prepared = prepare_run(request);
+    check_named_files(prepared, request);
+    resolved = std::move(prepared.resolved);
+  }
+  outcome.resumed = request.resume && fs::exists(dir + "/checkpoint.pt") && fs::exists(config_path);
   if (outcome.resumed) {
     const std::string diff =
         first_difference(comparable_run_config(resolved),
                          comparable_run_config(read_json_file(config_path)), "this request");
     if (!diff.empty())
       throw Error(config_path + ": --resume continues a run of the same configuration, but " +
-                  diff + "; use another --out, or drop --resume to start over");
-  } else {
-    // a fresh run: earlier metrics of the same folder would interleave with the new ones
-    fs::remove(outcome.out_dir + "/metrics.jsonl");
-    fs::remove(outcome.out_dir + "/samples.jsonl");
-    fs::remove(outcome.out_dir + "/checkpoint.pt");
+                  diff + "; use another --out for this one");
   }
-  fs::remove(outcome.out_dir + "/done");
-  write_file_atomic(config_path, resolved.dump(2) + "\n");
 
   algorithms::RunOptions options;
   options.env_id = request.env_id;
@@ -133,22 +402,46 @@ RunOutcome train_run(const RunRequest& request) {
   options.eval_interval = request.eval_interval;
   options.eval_episodes = request.eval_episodes;
   options.eval_deterministic = resolved["eval"]["deterministic"];
-  options.out_dir = outcome.out_dir;
+  options.out_dir = dir;
   options.threads = request.threads;
   options.progress = request.progress;
   options.resume = outcome.resumed;
-  algorithms::RunContext ctx(options);
-  auto algo =
-      algorithms::make_algorithm(request.algorithm, resolved["algorithm"]["config"], "config.json");
-  algo->train(ctx);
-  TANDEM_CHECK(ctx.last_evaluation().has_value(), "a run ends with an evaluation");
-  outcome.final_eval = *ctx.last_evaluation();
-  outcome.wall_seconds = ctx.wall_seconds();
-  write_file_atomic(outcome.out_dir + "/done",
-                    json({{"wall_seconds", outcome.wall_seconds},
-                          {"final_return_mean", outcome.final_eval.return_mean}})
-                            .dump() +
-                        "\n");
+
+  FolderSnapshot snapshot(dir);
+  bool started = false;
+  try {
+    fs::create_directories(dir);
+    if (!outcome.resumed) {
+      // a fresh run (--resume without a checkpoint starts over): earlier metrics of the folder
+      // would interleave with the new ones
+      fs::remove(dir + "/metrics.jsonl");
+      fs::remove(dir + "/samples.jsonl");
+    }
+    write_file_atomic(config_path, resolved.dump(2) + "\n");
+    snapshot.mark_start();
+    started = true;
+    algorithms::RunContext ctx(options);
+    auto algo = algorithms::make_algorithm(request.algorithm, resolved["algorithm"]["config"],
+                                           "config.json");
+    algo->train(ctx);
+    if (ctx.last_evaluation()) {
+      outcome.final_eval = *ctx.last_evaluation();
+    } else {
+      // resumed from the checkpoint at the end of the budget (killed before `done` was written):
+      // the final evaluation is the metrics' last line
+      TANDEM_CHECK(outcome.resumed, "a run ends with an evaluation");
+      outcome.final_eval = final_evaluation(dir + "/metrics.jsonl", request.steps);
+    }
+    outcome.wall_seconds = ctx.wall_seconds();
+  } catch (...) {
+    // a start that failed before the run wrote anything of its own leaves the folder as it was
+    if (!started || !snapshot.wrote_results()) snapshot.restore();
+    throw;
+  }
+  write_file_atomic(dir + "/done", json({{"wall_seconds", outcome.wall_seconds},
+                                         {"final_return_mean", outcome.final_eval.return_mean}})
+                                           .dump() +
+                                       "\n");
   return outcome;
 }
 

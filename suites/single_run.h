@@ -26,7 +26,8 @@ struct RunRequest {
   std::vector<std::string> set;  // KEY=VALUE; "policy.x", "env.x", anything else: the algorithm
   bool progress = true;
   // Continue an interrupted run of the same configuration in out_dir from its checkpoint
-  // (on-policy algorithms; the others start again); a different configuration is an error.
+  // (on-policy algorithms; the others start again); a different configuration, or a finished
+  // run, is an error. Without it, a run in out_dir is an error (train_run).
   bool resume = false;
 };
 
@@ -50,6 +51,13 @@ TunedConfig apply_recommended(const envs::EnvSpec& spec, const std::string& algo
 
 // The fully resolved configuration of a request (defaults included), as config.json holds it.
 json resolve_run_config(const RunRequest& request);
+// Trains the run into out_dir. Never discards a run there: a finished one (`done`) is refused,
+// an interrupted one (a checkpoint, metrics lines) too unless request.resume continues it; an
+// empty, absent or unrelated folder is fine. Everything that can fail before the run starts —
+// the configuration, the env, the policy (start_from), the files the algorithm config names
+// (reward_model, dataset, expert; each checked to be of this env) — fails before the folder is
+// touched, and a failure before the run wrote a checkpoint or a metrics line puts back what it
+// changed. Throws tandem::Error naming the folder and --resume / --out.
 RunOutcome train_run(const RunRequest& request);
 
 struct EvalRequest {

@@ -194,4 +194,40 @@ TaskScores normalize_scores(const TaskScores& scores, const std::vector<double>&
   return out;
 }
 
+StartNormalization normalize_against_starts(const std::vector<std::vector<StartAndFinal>>& labels,
+                                            bool higher_is_better) {
+  auto better = [&](double a, double b) { return higher_is_better ? a > b : a < b; };
+  StartNormalization n;
+  n.mean_start.assign(labels.size(), std::numeric_limits<double>::quiet_NaN());
+  bool any = false;
+  for (size_t l = 0; l < labels.size(); ++l) {
+    if (labels[l].empty()) continue;
+    double start = 0, final_score = 0;
+    for (const auto& run : labels[l]) {
+      start += run.start;
+      final_score += run.final_score;
+    }
+    start /= static_cast<double>(labels[l].size());
+    final_score /= static_cast<double>(labels[l].size());
+    n.mean_start[l] = start;
+    if (!any || better(final_score, n.reference)) {
+      n.reference = final_score;
+      n.reference_label = l;
+    }
+    if (!any || better(n.lowest_start, start)) {
+      n.lowest_start = start;
+      n.lowest_start_label = l;
+    }
+    any = true;
+  }
+  TANDEM_CHECK(any, "normalization against starts needs at least one run");
+  n.scalable = better(n.reference, n.lowest_start);
+  if (!n.scalable) return n;
+  n.scores.resize(labels.size());
+  for (size_t l = 0; l < labels.size(); ++l)
+    for (const auto& run : labels[l])
+      n.scores[l].push_back((run.final_score - run.start) / (n.reference - n.lowest_start));
+  return n;
+}
+
 }  // namespace tandem::suites

@@ -90,4 +90,31 @@ double normalize(double score, double random, double reference);
 TaskScores normalize_scores(const TaskScores& scores, const std::vector<double>& random,
                             const std::vector<double>& reference);
 
+// One run of a task: its score at the evaluation at env step 0 (where it started) and its final.
+struct StartAndFinal {
+  double start = 0;
+  double final_score = 0;
+};
+
+// A task's runs, grouped by label, normalized each against its own start on one scale per task:
+//   (final − the run's start) / (reference − lowest start)
+// reference: the best final mean of any label (the mean over its runs); lowest start: the worst
+// mean start of any label. 0 is "no change from where the run started" and below 0 "worse than
+// where it started", whatever the start (labels of a task may start from different policies:
+// fresh networks, an expert's snapshot); 1 is a gain as large as the span from the lowest start
+// to the reference. The scale is the task's, not the run's: (reference − the run's start) would
+// blow up for a run starting just short of the reference and flip the sign of one starting
+// beyond it (an expert's snapshot that no label's final mean reaches). With higher_is_better
+// false, "best" and "worst" are the lowest and the highest.
+struct StartNormalization {
+  bool scalable = false;  // the reference is better than the lowest start: there is a scale
+  double reference = 0, lowest_start = 0;
+  size_t reference_label = 0, lowest_start_label = 0;  // indices into the labels given
+  std::vector<double> mean_start;                      // per label; NaN for a label without runs
+  TaskScores scores;  // per label, per run, in the order given; empty unless scalable
+};
+// Labels without runs are allowed (their scores stay empty); at least one label has a run.
+StartNormalization normalize_against_starts(const std::vector<std::vector<StartAndFinal>>& labels,
+                                            bool higher_is_better);
+
 }  // namespace tandem::suites

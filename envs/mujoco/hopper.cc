@@ -12,6 +12,7 @@
 // | dt               | frame_skip 4 × timestep 0.002 = 0.008 s                                  |
 //
 // Options use v5's names; exclude_current_positions_from_observation = false puts x first.
+// Info: x_position, z_distance_from_origin (qpos[1] − its initial 1.25), x_velocity, reward terms.
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -98,6 +99,7 @@ class Hopper : public MujocoEnv {
     r.reward = forward + survive - ctrl;
     r.terminated = terminate_when_unhealthy_ && !healthy;
     r.info = {{"x_position", data()->qpos[0]},
+              {"z_distance_from_origin", data()->qpos[1] - model()->qpos0[1]},
               {"x_velocity", x_velocity},
               {"reward_forward", forward},
               {"reward_ctrl", -ctrl},

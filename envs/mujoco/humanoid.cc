@@ -24,6 +24,9 @@
 // Gymnasium's contact_cost_range (-inf, 10) is the single number contact_cost_max here (the cost
 // is never negative, so only the upper end acts). Gymnasium's ctrl cost reads data.ctrl, which
 // holds the action as given (MuJoCo clamps only when computing forces), so Σ a² is the same.
+// Info, in Gymnasium's order: x_position, y_position, tendon_length and tendon_velocity (arrays
+// of 2: left, right hip_y-knee tendon; ten_length as mj_step leaves it), distance_from_origin,
+// x_velocity, y_velocity, then the reward terms.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -39,8 +42,7 @@ namespace {
 
 class Humanoid : public MujocoEnv {
  public:
-  explicit Humanoid(const json& options)
-      : Humanoid(ConfigReader(options, "Humanoid-v5 options")) {}
+  explicit Humanoid(const json& options) : Humanoid(ConfigReader(options, "Humanoid-v5 options")) {}
 
  private:
   explicit Humanoid(ConfigReader r)
@@ -140,15 +142,19 @@ class Humanoid : public MujocoEnv {
     r.obs = observation();
     r.reward = forward + survive - ctrl - contact;
     r.terminated = terminate_when_unhealthy_ && !healthy;
-    r.info = {{"x_position", d->qpos[0]},
-              {"y_position", d->qpos[1]},
-              {"distance_from_origin", std::hypot(d->qpos[0], d->qpos[1])},
-              {"x_velocity", x_velocity},
-              {"y_velocity", y_velocity},
-              {"reward_forward", forward},
-              {"reward_ctrl", -ctrl},
-              {"reward_contact", -contact},
-              {"reward_survive", survive}};
+    const mjModel* m = model();
+    r.info = {
+        {"x_position", d->qpos[0]},
+        {"y_position", d->qpos[1]},
+        {"tendon_length", std::vector<double>(d->ten_length, d->ten_length + m->ntendon)},
+        {"tendon_velocity", std::vector<double>(d->ten_velocity, d->ten_velocity + m->ntendon)},
+        {"distance_from_origin", std::hypot(d->qpos[0], d->qpos[1])},
+        {"x_velocity", x_velocity},
+        {"y_velocity", y_velocity},
+        {"reward_forward", forward},
+        {"reward_ctrl", -ctrl},
+        {"reward_contact", -contact},
+        {"reward_survive", survive}};
     return r;
   }
 

@@ -8,6 +8,7 @@
 #include <limits>
 #include <mutex>
 
+#include "envs/byte_stream.h"
 #include "envs/error.h"
 
 namespace tandem::envs {
@@ -84,6 +85,32 @@ std::vector<float> MujocoEnv::reset_impl() {
   mj_resetData(model_.get(), data_.get());
   reset_model();
   return observation();
+}
+
+void MujocoEnv::save_state_impl(ByteWriter& out) const {
+  const mjData* d = data_.get();
+  out.pod(model_->nq);
+  out.pod(d->nbuffer);
+  out.bytes(d->buffer, d->nbuffer);
+  out.pod(d->ne);
+  out.pod(d->nf);
+  out.pod(d->nefc);
+  out.pod(d->ncon);
+  out.pod(d->time);
+  out.bytes(d->energy, sizeof(d->energy));
+}
+
+void MujocoEnv::load_state_impl(ByteReader& in) {
+  mjData* d = data_.get();
+  if (in.pod<int>() != model_->nq || in.pod<int>() != d->nbuffer)
+    throw Error(spec().id + ": the saved simulator state belongs to another model");
+  in.bytes(d->buffer, d->nbuffer);
+  d->ne = in.pod<int>();
+  d->nf = in.pod<int>();
+  d->nefc = in.pod<int>();
+  d->ncon = in.pod<int>();
+  d->time = in.pod<mjtNum>();
+  in.bytes(d->energy, sizeof(d->energy));
 }
 
 void MujocoEnv::simulate(const std::vector<float>& action) {

@@ -4,11 +4,11 @@
 // reset_model() (noise on the initial state), observation() and step_impl().
 #pragma once
 
+#include <mujoco/mujoco.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <mujoco/mujoco.h>
 
 #include "envs/config.h"
 #include "envs/env.h"
@@ -52,7 +52,7 @@ class MujocoEnv : public Env {
   mjData* mutable_data() { return data_.get(); }
 
   // Subclass hooks.
-  virtual void reset_model() = 0;               // set the initial state (with noise)
+  virtual void reset_model() = 0;  // set the initial state (with noise)
   virtual std::vector<float> observation() const = 0;
 
   // ctrl <- action, then frame_skip mj_step calls.
@@ -68,6 +68,10 @@ class MujocoEnv : public Env {
   static Space actuator_space(const mjModel* model);
 
   std::vector<float> reset_impl() final;
+  // The whole mjData: state, warm start, contacts and every derived quantity an observation
+  // reads, so a restored env steps bit for bit as the saved one would have.
+  void save_state_impl(ByteWriter& out) const override;
+  void load_state_impl(ByteReader& in) override;
 
  private:
   MjModelPtr model_;

@@ -14,13 +14,15 @@
 // The tokenizer is trained (once, cached) on what the task's base model learns from: fortunes'
 // train split for sentiment, noisy demonstrations for sort. Tasks, corpora and tokenizers are
 // shared between env copies of one process.
+#include "envs/text/text_env.h"
+
 #include <map>
 #include <memory>
 #include <mutex>
 
+#include "envs/byte_stream.h"
 #include "envs/error.h"
 #include "envs/registry.h"
-#include "envs/text/text_env.h"
 
 namespace tandem::text {
 namespace {
@@ -70,17 +72,23 @@ std::vector<std::string> task_texts(const TextTask& task, const json& task_optio
 // Step sizes as measured: sort's PPO collapsed once at 1e-4 (3e-5 is stable); sentiment's gold
 // reward does not move at 3e-5 within 10k steps and rises at 1e-4.
 json recommended_settings(const std::string& task_name, int64_t max_new_tokens) {
-  json on_policy = {{"num_envs", 32},       {"steps_per_env", max_new_tokens + 1},
-                    {"epochs", 4},          {"minibatches", 4},
-                    {"learning_rate", task_name == "sort" ? 3e-5 : 1e-4}, {"anneal_lr", false},
-                    {"gamma", 1.0},         {"gae_lambda", 0.95},
-                    {"max_grad_norm", 1.0}, {"checkpoint_interval", 10}};
-  json policy = task_name == "sort"
-                    ? json{{"layers", 2},
-                           {"heads", 2},
-                           {"width", 64},
-                           {"pretrain", {{"steps", 1000}, {"learning_rate", 3e-3}, {"warmup_steps", 20}}}}
-                    : json{{"pretrain", {{"steps", 400}}}};
+  json on_policy = {{"num_envs", 32},
+                    {"steps_per_env", max_new_tokens + 1},
+                    {"epochs", 4},
+                    {"minibatches", 4},
+                    {"learning_rate", task_name == "sort" ? 3e-5 : 1e-4},
+                    {"anneal_lr", false},
+                    {"gamma", 1.0},
+                    {"gae_lambda", 0.95},
+                    {"max_grad_norm", 1.0},
+                    {"checkpoint_interval", 10}};
+  json policy =
+      task_name == "sort"
+          ? json{{"layers", 2},
+                 {"heads", 2},
+                 {"width", 64},
+                 {"pretrain", {{"steps", 1000}, {"learning_rate", 3e-3}, {"warmup_steps", 20}}}}
+          : json{{"pretrain", {{"steps", 400}}}};
   // preference labels: P(a ≻ b) = σ(Δgold / temperature); the tasks' gold rewards differ in
   // scale (sort in [0, 1], sentiment's valence per word mostly within ±1)
   on_policy["temperature"] = task_name == "sort" ? 0.05 : 0.1;
@@ -129,6 +137,31 @@ std::vector<float> TextEnv::observation() const {
   obs[0] = static_cast<float>(context_.size());
   for (size_t i = 0; i < context_.size(); ++i) obs[1 + i] = static_cast<float>(context_[i]);
   return obs;
+}
+
+void TextEnv::save_state_impl(envs::ByteWriter& out) const {
+  out.pod(evaluation_);
+  out.text(prompt_);
+  out.pod(static_cast<int64_t>(context_.size()));
+  out.bytes(context_.data(), context_.size() * sizeof(int64_t));
+  out.pod(static_cast<int64_t>(completion_.size()));
+  out.bytes(completion_.data(), completion_.size() * sizeof(int));
+  out.pod(prompt_tokens_);
+}
+
+void TextEnv::load_state_impl(envs::ByteReader& in) {
+  evaluation_ = in.pod<bool>();
+  prompt_ = in.text();
+  auto count = [&] {
+    const int64_t n = in.pod<int64_t>();
+    if (n < 0 || n > (int64_t{1} << 24)) throw Error(spec().id + ": the saved episode is damaged");
+    return n;
+  };
+  context_.resize(count());
+  in.bytes(context_.data(), context_.size() * sizeof(int64_t));
+  completion_.resize(count());
+  in.bytes(completion_.data(), completion_.size() * sizeof(int));
+  prompt_tokens_ = in.pod<int64_t>();
 }
 
 std::vector<float> TextEnv::reset_impl() {

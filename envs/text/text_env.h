@@ -35,6 +35,9 @@ class TextEnv : public envs::Env {
   json context_impl() const override { return {{"prompt", prompt_}}; }
   // {"prompt": "..."}: any prompt, not only the task's own.
   std::vector<float> reset_to_context_impl(const json& context) override;
+  // The episode so far: prompt, its token context, the completion, the evaluation switch.
+  void save_state_impl(envs::ByteWriter& out) const override;
+  void load_state_impl(envs::ByteReader& in) override;
 
  private:
   TextEnv(const std::string& task_name, ConfigReader r);

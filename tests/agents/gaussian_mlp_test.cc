@@ -1,11 +1,12 @@
-#include <cmath>
-#include <cstdio>
-#include <filesystem>
+#include "agents/gaussian_mlp.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "agents/gaussian_mlp.h"
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
 #include "algorithms/checkpoint.h"
 
 namespace tandem::agents {
@@ -36,8 +37,8 @@ TEST(GaussianMlp, EvaluateReproducesActLogProbsAndValues) {
   torch::Tensor obs = torch::randn({5, 3});
   ActResult r = p->act(obs, p->initial_state(5));
   TrajectoryBatch b;
-  b.obs = obs.unsqueeze(1);              // [5, 1, 3]
-  b.actions = r.action.unsqueeze(1);     // [5, 1, 2]
+  b.obs = obs.unsqueeze(1);           // [5, 1, 3]
+  b.actions = r.action.unsqueeze(1);  // [5, 1, 2]
   b.mask = torch::ones({5, 1});
   b.episode_start = torch::ones({5, 1}, torch::kBool);
   EvaluateResult e = p->evaluate(b);
@@ -94,6 +95,43 @@ TEST(GaussianMlp, CloneAndCheckpointCarryParametersAndStatistics) {
   EXPECT_EQ(counters["env_steps"], 42);
   EXPECT_TRUE(same(*fresh));
   std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace tandem::agents
+
+namespace tandem::agents {
+namespace {
+
+// π_ref is a frozen copy of the start policy; the learner's observation statistics move on.
+// The reference must judge the learner's steps by the env's observations through its own frozen
+// statistics (what the start policy would do in that state), not by the learner's normalized
+// observations.
+TEST(EvaluateOwnView, AFrozenReferenceReadsTheEnvObservationsThroughItsOwnStatistics) {
+  torch::manual_seed(5);
+  auto learner = std::make_shared<GaussianMlpImpl>(3, 2, GaussianMlpConfig{});
+  learner->preprocess(torch::randn({64, 3}) * 2 + 1, /*update=*/true);
+  auto reference = frozen_copy(*learner);
+  // the learner's statistics move away (a rollout's update)
+  learner->preprocess(torch::randn({256, 3}) * 5 - 3, /*update=*/true);
+
+  TrajectoryBatch b;
+  b.env_obs = torch::randn({2, 4, 3});
+  b.obs = learner->preprocess(b.env_obs.reshape({8, 3}), false).reshape({2, 4, 3});
+  b.actions = torch::randn({2, 4, 2});
+  b.mask = torch::ones({2, 4});
+  b.episode_start = torch::zeros({2, 4}, torch::kBool);
+
+  TrajectoryBatch own = b;
+  own.obs = reference->preprocess(b.env_obs.reshape({8, 3}), false).reshape({2, 4, 3});
+  const torch::Tensor expected = reference->evaluate(own).log_prob;
+  const torch::Tensor got = evaluate_own_view(*reference, b).log_prob;
+  EXPECT_TRUE(torch::allclose(got, expected));
+  EXPECT_FALSE(torch::allclose(reference->evaluate(b).log_prob, expected))
+      << "the learner's normalized observations give another answer";
+  // the learner reading its own view gets what it got from the stored observations
+  EXPECT_TRUE(
+      torch::allclose(evaluate_own_view(*learner, b).log_prob, learner->evaluate(b).log_prob));
 }
 
 }  // namespace

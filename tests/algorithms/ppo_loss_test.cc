@@ -8,10 +8,10 @@
 //   unclipped errors 0.25, 0.25, 1; clipped V = 1.0, 1.2, 0.3 → 0.25, 0.09, 0.49
 //   L_vf = ½ mean(max) = ½ · (0.25 + 0.25 + 1) / 3 = 0.25
 // Entropy 1 with c_ent = 0.01, c_vf = 0.5: L = −0.9 + 0.125 − 0.01 = −0.785.
-#include <cmath>
-
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "algorithms/ppo.h"
 
@@ -54,8 +54,8 @@ TEST(PpoLoss, ClippedStepsGiveNoPolicyGradient) {
   Example e = hand_example();
   torch::Tensor lp = e.log_prob.clone().requires_grad_(true);
   PpoConfig c;
-  PpoLoss l = ppo_loss(lp, e.old_log_prob, e.adv, e.values, e.old_values, e.returns, e.entropy,
-                       e.mask, c);
+  PpoLoss l =
+      ppo_loss(lp, e.old_log_prob, e.adv, e.values, e.old_values, e.returns, e.entropy, e.mask, c);
   l.policy.backward();
   torch::Tensor g = lp.grad();
   // d/dlogπ of −Âρ/3 = −Âρ/3 for the unclipped step; 0 where the clip is active
@@ -81,6 +81,28 @@ TEST(PpoLoss, UnclippedValueLossIsHalfSquaredError) {
   PpoLoss l = ppo_loss(e.log_prob, e.old_log_prob, e.adv, e.values, e.old_values, e.returns,
                        e.entropy, e.mask, c);
   EXPECT_NEAR(l.value.item<double>(), 0.5 * (0.25 + 0.25 + 1.0) / 3, 1e-6);
+}
+
+}  // namespace
+}  // namespace tandem::algorithms
+
+namespace tandem::algorithms {
+namespace {
+
+// Explained variance counts the valid steps only. Valid: R = (1, 2, 3), V = (1, 1, 1):
+//   R − V = (0, 1, 2), Var = 1; Var(R) = 1 → 1 − 1/1 = 0.
+// Two padded steps (R = V = 0) would pull both variances toward the padding's zeros.
+TEST(ExplainedVariance, CountsOnlyValidSteps) {
+  torch::Tensor returns = torch::tensor({{1.0f, 2.0f, 3.0f, 0.0f, 0.0f}});
+  torch::Tensor values = torch::tensor({{1.0f, 1.0f, 1.0f, 0.0f, 0.0f}});
+  torch::Tensor mask = torch::tensor({{1.0f, 1.0f, 1.0f, 0.0f, 0.0f}});
+  EXPECT_NEAR(explained_variance(values, returns, mask), 0.0, 1e-6);
+  // V = R on the valid steps: 1
+  EXPECT_NEAR(explained_variance(returns, returns, mask), 1.0, 1e-6);
+  // without padding the same numbers
+  EXPECT_NEAR(
+      explained_variance(values.slice(1, 0, 3), returns.slice(1, 0, 3), mask.slice(1, 0, 3)), 0.0,
+      1e-6);
 }
 
 }  // namespace

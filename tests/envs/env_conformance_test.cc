@@ -123,7 +123,9 @@ TEST_P(EnvConformance, RandomActionsGiveFiniteValuesAndTheEpisodeEndContractHold
     ASSERT_TRUE(std::isfinite(r.reward)) << "step " << t;
     for (const auto& [name, value] : r.info) {
       EXPECT_FALSE(name.empty()) << "step " << t;
-      EXPECT_TRUE(std::isfinite(value)) << "info '" << name << "' = " << value << " at step " << t;
+      EXPECT_FALSE(value.values.empty()) << "info '" << name << "' is empty at step " << t;
+      for (double x : value.values)
+        EXPECT_TRUE(std::isfinite(x)) << "info '" << name << "' = " << value << " at step " << t;
     }
     EXPECT_FALSE(r.terminated && r.truncated) << "an episode ends one way, step " << t;
     EXPECT_EQ(env->elapsed_steps(), length);
@@ -164,6 +166,41 @@ TEST_P(EnvConformance, SameSeedSameActionsSameTrajectory) {
       ASSERT_EQ(a->reset(), b->reset()) << "step " << t;
     }
   }
+}
+
+// What a checkpoint keeps of an env: a fresh env loaded with a saved state steps exactly as the
+// original goes on to step, across episode ends (the random stream comes back too).
+TEST_P(EnvConformance, ASavedStateContinuesExactly) {
+  auto a = make(GetParam()), b = make(GetParam());
+  std::mt19937 gen(31);
+  a->reset(4);
+  for (int t = 0; t < 17; ++t) {
+    StepResult r = a->step(sample(a->spec().action_space, gen));
+    if (r.terminated || r.truncated) a->reset();
+  }
+  b->reset(99);  // somewhere else entirely
+  b->load_state(a->save_state());
+  EXPECT_EQ(b->elapsed_steps(), a->elapsed_steps());
+  for (int t = 0; t < 60; ++t) {
+    const std::vector<float> action = sample(a->spec().action_space, gen);
+    StepResult ra = a->step(action), rb = b->step(action);
+    ASSERT_EQ(ra.obs, rb.obs) << "step " << t;
+    ASSERT_EQ(ra.reward, rb.reward) << "step " << t;
+    ASSERT_EQ(ra.terminated, rb.terminated) << "step " << t;
+    if (ra.terminated || ra.truncated) {
+      ASSERT_EQ(a->reset(), b->reset()) << "step " << t;
+    }
+  }
+  // a damaged state is refused, never half-applied
+  const std::string state = a->save_state();
+  EXPECT_THROW(b->load_state(state.substr(0, state.size() / 2)), Error);
+}
+
+TEST(EnvState, AnotherEnvsStateIsRefused) {
+  auto hopper = make("Hopper-v5"), walker = make("Walker2d-v5");
+  hopper->reset(1);
+  walker->reset(1);
+  EXPECT_THROW(walker->load_state(hopper->save_state()), Error);
 }
 
 TEST_P(EnvConformance, TimeLimitTruncatesExactlyAtMaxEpisodeSteps) {

@@ -336,5 +336,71 @@ TEST(Report, MujocoSuiteHasNoTextSections) {
   fs::remove_all(suite.parent_path());
 }
 
+// Runs that start from different policies (fresh networks against an expert's snapshot) are each
+// normalized against their own start (the evaluation at env step 0), on one scale per task: a run
+// that got worse scores below 0 however high it started, one that improved above 0. By hand:
+//   ppo: seeds 110 → 330, 130 → 350: gains 220, 220; mean start 120, final mean 340
+//   dpo: seeds 412.0 → 409.9, 413.2 → 411.1: gains −2.1, −2.1; mean start 412.6, final mean 410.5
+//   reference: the best final mean, dpo's 410.5; lowest start: ppo's 120; scale 410.5 − 120 = 290.5
+//   ppo: 220 / 290.5 = 0.757315; dpo: −2.1 / 290.5 = −0.0072289; P(dpo > ppo) = 0
+// (Normalizing against the mean start of all runs, 266.3, gave dpo 1.00 and ppo 0.51.)
+TEST(Report, EachRunIsNormalizedAgainstItsOwnStart) {
+  ASSERT_TRUE(have_gnuplot()) << "gnuplot-nox is part of the set-up (scripts/setup.sh)";
+  const fs::path suite = fresh_dir("own_start") / "control";
+  auto run = [&](const std::string& label, int seed, double start, double final_return) {
+    std::vector<json> lines;
+    for (int steps : {0, 100, 200})
+      lines.push_back({{"env_steps", steps},
+                       {"wall_seconds", 1.0 + steps},
+                       {"eval/return_mean", steps == 0     ? start
+                                            : steps == 100 ? (start + final_return) / 2
+                                                           : final_return}});
+    write_run(suite, "Hopper-v5", "Hopper-v5", label, label, seed, lines);
+  };
+  run("ppo", 1, 110, 330);
+  run("ppo", 2, 130, 350);
+  run("dpo", 1, 412.0, 409.9);
+  run("dpo", 2, 413.2, 411.1);
+  ReportOptions options = quick_options(true);
+  options.baseline = "ppo";
+  const ReportOutcome outcome = write_report(suite.string(), options);
+  const std::string md = read_text(outcome.markdown_path);
+
+  const Table t = table_with(md, "normalized mean [95% CI]");
+  ASSERT_FALSE(t.header.empty()) << md;
+  EXPECT_EQ(t.cell("ppo", "normalized mean [95% CI]"), "**0.76 [0.76, 0.76]**") << md;
+  EXPECT_EQ(t.cell("dpo", "normalized mean [95% CI]"), "-0.01 [-0.01, -0.01]") << md;
+  EXPECT_EQ(t.cell("dpo", "P(X > ppo) [95% CI]"), "0.00 [0.00, 0.00]") << md;
+
+  // the unrounded estimates: row label colour mean low high iqm low high ...
+  std::ifstream in(suite / "figures" / "aggregate__eval_return_mean.dat");
+  std::map<std::string, std::vector<double>> by_label;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream s(line);
+    double row, colour;
+    std::string label;
+    s >> row >> label >> colour;
+    std::vector<double> v(6);
+    for (double& x : v) s >> x;
+    by_label[label] = v;
+  }
+  ASSERT_EQ(by_label.size(), 2u) << md;
+  const std::vector<double> ppo = by_label["\"ppo\""], dpo = by_label["\"dpo\""];
+  ASSERT_EQ(ppo.size(), 6u);
+  ASSERT_EQ(dpo.size(), 6u);
+  EXPECT_NEAR(ppo[0], 220 / 290.5, 1e-5);  // mean
+  EXPECT_NEAR(ppo[3], 220 / 290.5, 1e-5);  // IQM
+  EXPECT_NEAR(dpo[0], -2.1 / 290.5, 1e-6);
+  EXPECT_NEAR(dpo[3], -2.1 / 290.5, 1e-6);
+  EXPECT_GT(ppo[0], 0) << "ppo improved";
+  EXPECT_LT(dpo[0], 0) << "dpo got worse";
+
+  // the report says what the normalization is, and that dpo started beyond the reference
+  EXPECT_NE(md.find("its own start"), std::string::npos) << md;
+  EXPECT_NE(md.find("dpo starts at 412.6"), std::string::npos) << md;
+  fs::remove_all(suite.parent_path());
+}
+
 }  // namespace
 }  // namespace tandem::suites

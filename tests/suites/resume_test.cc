@@ -4,37 +4,40 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "algorithms/metrics.h"
 #include "envs/error.h"
 #include "suites/single_run.h"
+#include "tests/suites/run_tandem.h"
 
 namespace tandem::suites {
 namespace {
 namespace fs = std::filesystem;
 
-RunRequest pendulum(const std::string& dir) {
+RunRequest pendulum(const std::string& dir, const std::string& algorithm = "ppo") {
   RunRequest r;
   r.env_id = "InvertedPendulum-v5";
-  r.algorithm = "ppo";
+  r.algorithm = algorithm;
   r.steps = 8192;
   r.eval_interval = 2048;
   r.eval_episodes = 3;
   r.out_dir = dir;
   r.progress = false;
-  r.set = {"steps_per_env=1024", "minibatches=4", "keep_checkpoints=[4096]"};
+  // snapshots at three points mid-run: each is a complete checkpoint to resume from
+  r.set = {"steps_per_env=1024", "minibatches=4", "keep_checkpoints=[2048,4096,6144]"};
   return r;
 }
 
-// A copy of `from` as a run killed right after its checkpoint at 4096 steps: every file, the
-// metrics written after the checkpoint too, and checkpoint-4096.pt as its checkpoint.
-std::string interrupted_copy(const std::string& from, const std::string& name) {
+// A copy of `from` as a run killed right after its checkpoint at `steps`: every file, the
+// metrics written after the checkpoint too, and checkpoint-<steps>.pt as its checkpoint.
+std::string interrupted_copy(const std::string& from, const std::string& name, int64_t steps) {
   const std::string to = (fs::temp_directory_path() / name).string();
   fs::remove_all(to);
   fs::create_directories(to);
   for (const char* f : {"config.json", "metrics.jsonl"})
     fs::copy_file(from + "/" + f, to + "/" + f);
-  fs::copy_file(from + "/checkpoint-4096.pt", to + "/checkpoint.pt");
+  fs::copy_file(from + "/checkpoint-" + std::to_string(steps) + ".pt", to + "/checkpoint.pt");
   return to;
 }
 
@@ -46,35 +49,72 @@ json numbers(json line) {
   return line;
 }
 
-TEST(Resume, ContinuesFromTheCheckpointWithTheMetricsCutBack) {
-  const std::string whole = (fs::temp_directory_path() / "tandem_resume_whole").string();
-  fs::remove_all(whole);
-  train_run(pendulum(whole));
-  const auto original = algorithms::read_metrics(whole + "/metrics.jsonl");
-  ASSERT_EQ(original.back()["env_steps"], 8192);
+// The same run on text/sort: whole-completion rollouts of 32 episodes, evaluation with
+// sampling, snapshots at three points.
+RunRequest sort_run(const std::string& dir, const std::string& algorithm) {
+  RunRequest r;
+  r.env_id = "text/sort";
+  r.algorithm = algorithm;
+  r.steps = 1200;
+  r.eval_interval = 300;
+  r.eval_episodes = 16;
+  r.out_dir = dir;
+  r.progress = false;
+  r.set = {"keep_checkpoints=[300,600,900]"};
+  return r;
+}
 
-  std::vector<json> resumed[2];
-  for (int attempt = 0; attempt < 2; ++attempt) {
+// A run killed at any of three points and resumed writes the uninterrupted run's metrics, line
+// for line, clocks aside: weights, Adam, observation statistics, reward scale, torch's RNG and
+// every env's simulator state in flight come back. And it keeps learning: the policy moves
+// after the resume (approx_kl > 0; a resume that cut the optimizer off from the weights left
+// it at ~1e-9).
+void expect_resumes_bit_for_bit(const std::function<RunRequest(const std::string&)>& make,
+                                const std::string& name, const std::vector<int64_t>& points) {
+  const std::string whole = (fs::temp_directory_path() / ("tandem_resume_whole_" + name)).string();
+  fs::remove_all(whole);
+  train_run(make(whole));
+  const auto original = algorithms::read_metrics(whole + "/metrics.jsonl");
+  ASSERT_GE(original.size(), 3u);
+
+  for (int64_t at : points) {
     const std::string dir =
-        interrupted_copy(whole, "tandem_resume_attempt" + std::to_string(attempt));
-    RunRequest r = pendulum(dir);
+        interrupted_copy(whole, "tandem_resume_" + name + "_at" + std::to_string(at), at);
+    RunRequest r = make(dir);
     r.resume = true;
     const RunOutcome outcome = train_run(r);
     EXPECT_TRUE(outcome.resumed);
-    resumed[attempt] = algorithms::read_metrics(dir + "/metrics.jsonl");
+    const auto lines = algorithms::read_metrics(dir + "/metrics.jsonl");
+    ASSERT_EQ(lines.size(), original.size()) << name << " resumed at " << at;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      EXPECT_EQ(numbers(lines[i]), numbers(original[i]))
+          << name << " resumed at " << at << ", line " << i;
+      const int64_t steps = lines[i]["env_steps"].get<int64_t>();
+      if (steps > at) {
+        EXPECT_GT(lines[i]["losses/approx_kl"].get<double>(), 1e-6)
+            << name << " resumed at " << at << ": the policy does not move after the resume";
+      }
+    }
+    fs::remove_all(dir);
   }
-  const auto& lines = resumed[0];
-  // the lines up to the checkpoint are the original's, each evaluation step once, then on
-  std::vector<int64_t> steps;
-  for (const auto& l : lines) steps.push_back(l["env_steps"].get<int64_t>());
-  EXPECT_EQ(steps, (std::vector<int64_t>{0, 2048, 4096, 6144, 8192}));
-  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(lines[i], original[i]) << "line " << i;
-  EXPECT_GT(lines.back()["wall_seconds"].get<double>(), lines[2]["wall_seconds"].get<double>())
-      << "wall time counts on from the checkpoint's";
-  // resuming is deterministic: the same checkpoint gives the same run
-  ASSERT_EQ(resumed[1].size(), lines.size());
-  for (size_t i = 0; i < lines.size(); ++i)
-    EXPECT_EQ(numbers(resumed[1][i]), numbers(lines[i])) << "line " << i;
+  fs::remove_all(whole);
+}
+
+TEST(Resume, PpoKilledAtThreePointsResumesBitForBitAndKeepsLearning) {
+  expect_resumes_bit_for_bit([](const std::string& d) { return pendulum(d, "ppo"); },
+                             "pendulum_ppo", {2048, 4096, 6144});
+}
+
+TEST(Resume, ApaKilledAtThreePointsResumesBitForBitAndKeepsLearning) {
+  expect_resumes_bit_for_bit([](const std::string& d) { return pendulum(d, "apa"); },
+                             "pendulum_apa", {2048, 4096, 6144});
+}
+
+TEST(Resume, TextPpoAndApaResumeBitForBit) {
+  for (const char* algorithm : {"ppo", "apa"}) {
+    expect_resumes_bit_for_bit([algorithm](const std::string& d) { return sort_run(d, algorithm); },
+                               std::string("sort_") + algorithm, {300, 600, 900});
+  }
 }
 
 TEST(Resume, RefusesAnotherConfigurationAndStartsAfreshWithoutACheckpoint) {
@@ -102,6 +142,44 @@ TEST(Resume, RefusesAnotherConfigurationAndStartsAfreshWithoutACheckpoint) {
   again.resume = true;
   EXPECT_FALSE(train_run(again).resumed);
   EXPECT_EQ(algorithms::read_metrics(dir + "/metrics.jsonl").front()["env_steps"], 0);
+}
+
+// Ctrl-C in `tandem train`: the run writes a checkpoint, exits non-zero saying how to continue,
+// and `--resume` finishes it with the uninterrupted run's numbers.
+TEST(Resume, CtrlCWritesACheckpointAndSaysHowToResume) {
+  const std::string dir = (fs::temp_directory_path() / "tandem_resume_ctrl_c").string();
+  const std::string whole = (fs::temp_directory_path() / "tandem_resume_ctrl_c_whole").string();
+  fs::remove_all(dir);
+  fs::remove_all(whole);
+  const std::string binary = std::string(TANDEM_BINARY_DIR) + "/tandem";
+  const std::string args =
+      " train --env InvertedPendulum-v5 --algo ppo --seed 3 --steps 16384 --eval-interval 2048 "
+      "--eval-episodes 2 --quiet --set steps_per_env=512 --set minibatches=4 --out ";
+  // SIGINT once the first evaluation line is written (the run is under way, however loaded the
+  // machine), as a terminal's Ctrl-C would
+  const std::string script = binary + args + dir + " & p=$!; while [ ! -s " + dir +
+                             "/metrics.jsonl ]; do sleep 0.02; done; kill -INT $p; wait $p; "
+                             "echo \"exit=$?\"";
+  const tandem::testing::Output out = tandem::testing::run_tandem_shell(script);
+  EXPECT_NE(out.text.find("exit=130"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("--resume"), std::string::npos) << out.text;
+  EXPECT_TRUE(fs::exists(dir + "/checkpoint.pt")) << out.text;
+  EXPECT_FALSE(fs::exists(dir + "/done"));
+  const auto cut = algorithms::read_metrics(dir + "/metrics.jsonl");
+  ASSERT_FALSE(cut.empty());
+  EXPECT_LT(cut.back()["env_steps"].get<int64_t>(), 16384) << "interrupted part-way";
+
+  const tandem::testing::Output resumed =
+      tandem::testing::run_tandem_shell(binary + args + dir + " --resume");
+  ASSERT_EQ(resumed.status, 0) << resumed.text;
+  const tandem::testing::Output plain = tandem::testing::run_tandem_shell(binary + args + whole);
+  ASSERT_EQ(plain.status, 0) << plain.text;
+  const auto a = algorithms::read_metrics(dir + "/metrics.jsonl");
+  const auto b = algorithms::read_metrics(whole + "/metrics.jsonl");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(numbers(a[i]), numbers(b[i])) << "line " << i;
+  fs::remove_all(dir);
+  fs::remove_all(whole);
 }
 
 }  // namespace

@@ -74,6 +74,36 @@ TEST(Stats, NormalizationByHand) {
   EXPECT_DOUBLE_EQ(n[1][0], 0.5);
 }
 
+// Fresh networks (ppo: 110 → 330, 130 → 350) beside an expert's snapshot (dpo: 412.0 → 409.9,
+// 413.2 → 411.1): reference dpo's final mean 410.5, lowest start ppo's mean 120, scale 290.5.
+TEST(Stats, NormalizationAgainstEachRunsOwnStartByHand) {
+  const StartNormalization n = normalize_against_starts(
+      {{{110, 330}, {130, 350}}, {}, {{412.0, 409.9}, {413.2, 411.1}}}, true);
+  ASSERT_TRUE(n.scalable);
+  EXPECT_NEAR(n.reference, 410.5, 1e-12);
+  EXPECT_EQ(n.reference_label, 2u);
+  EXPECT_DOUBLE_EQ(n.lowest_start, 120);
+  EXPECT_EQ(n.lowest_start_label, 0u);
+  EXPECT_NEAR(n.mean_start[2], 412.6, 1e-12);
+  EXPECT_TRUE(std::isnan(n.mean_start[1]));
+  ASSERT_EQ(n.scores.size(), 3u);
+  ASSERT_EQ(n.scores[0].size(), 2u);
+  EXPECT_TRUE(n.scores[1].empty());
+  for (double s : n.scores[0]) EXPECT_NEAR(s, 220 / 290.5, 1e-12);   // improved: above 0
+  for (double s : n.scores[2]) EXPECT_NEAR(s, -2.1 / 290.5, 1e-12);  // got worse: below 0
+  // lower is better: the reference is the lowest final mean, the lowest start the highest start
+  const StartNormalization low = normalize_against_starts({{{10, 4}}, {{8, 9}}}, false);
+  ASSERT_TRUE(low.scalable);
+  EXPECT_DOUBLE_EQ(low.reference, 4);
+  EXPECT_DOUBLE_EQ(low.lowest_start, 10);
+  EXPECT_DOUBLE_EQ(low.scores[0][0], 1.0);       // (4 − 10) / (4 − 10)
+  EXPECT_DOUBLE_EQ(low.scores[1][0], -1 / 6.0);  // (9 − 8) / (4 − 10): got worse
+  // every label starts at or beyond the best final mean: nothing to scale, no scores
+  const StartNormalization none = normalize_against_starts({{{413, 410}}, {{412, 412}}}, true);
+  EXPECT_FALSE(none.scalable);
+  EXPECT_TRUE(none.scores.empty());
+}
+
 TEST(Stats, BootstrapOfAConstantIsThatConstant) {
   for (const Interval& ci : {mean_ci({5, 5, 5}), iqm_ci({5, 5, 5, 5, 5}), mean_ci({-2.5})}) {
     EXPECT_DOUBLE_EQ(ci.low, ci.estimate);

@@ -1,6 +1,8 @@
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
 
 #include "envs/error.h"
 #include "envs/mujoco/mujoco_env.h"
@@ -72,15 +74,37 @@ TEST(Hopper, RewardIsSumOfDocumentedTerms) {
     EXPECT_EQ(r.terminated, !healthy);
     // observation: qpos[1:] then qvel clipped to ±10
     for (int i = 1; i < 6; ++i) EXPECT_FLOAT_EQ(r.obs[i - 1], d->qpos[i]);
-    for (int i = 0; i < 6; ++i)
-      EXPECT_FLOAT_EQ(r.obs[5 + i], std::clamp(d->qvel[i], -10.0, 10.0));
+    for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(r.obs[5 + i], std::clamp(d->qvel[i], -10.0, 10.0));
     if (r.terminated) break;
   }
 }
 
+// Gymnasium v5's step info: z_distance_from_origin = qpos[1] - init_qpos[1] (1.25).
+TEST(Hopper, InfoHasGymnasiumV5Keys) {
+  auto env = make_hopper();
+  env->reset(2);
+  const mjData* d = mj(*env).data();
+  for (int t = 0; t < 10; ++t) {
+    StepResult r = env->step({0.5f, -0.2f, 0.1f});
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : r.info) {
+      keys.push_back(key);
+      EXPECT_TRUE(value.is_scalar()) << key;
+      if (key == "x_position") {
+        EXPECT_EQ(value, d->qpos[0]);
+      }
+      if (key == "z_distance_from_origin") {
+        EXPECT_EQ(value, d->qpos[1] - 1.25);
+      }
+    }
+    EXPECT_EQ(keys, (std::vector<std::string>{"x_position", "z_distance_from_origin", "x_velocity",
+                                              "reward_forward", "reward_ctrl", "reward_survive"}));
+  }
+}
+
 TEST(Hopper, OptionsChangeTheRewardAndUnknownOptionsAreErrors) {
-  auto env = make_hopper({{"healthy_reward", 0.0}, {"forward_reward_weight", 0.0},
-                          {"ctrl_cost_weight", 1.0}});
+  auto env = make_hopper(
+      {{"healthy_reward", 0.0}, {"forward_reward_weight", 0.0}, {"ctrl_cost_weight", 1.0}});
   env->reset(0);
   StepResult r = env->step({1, 1, 1});
   EXPECT_NEAR(r.reward, -3.0, 1e-9);

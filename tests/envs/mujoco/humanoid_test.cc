@@ -1,8 +1,10 @@
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
-
-#include <gtest/gtest.h>
+#include <string>
+#include <vector>
 
 #include "envs/error.h"
 #include "envs/mujoco/mujoco_env.h"
@@ -52,12 +54,115 @@ TEST(Humanoid, SpacesMatchGymnasiumV5) {
                             300, 200, 25,  25,  25,  25,  25,  25};
   for (int i = 0; i < 17; ++i) EXPECT_DOUBLE_EQ(m->actuator_gear[6 * i], gears[i]) << i;
   EXPECT_EQ(make_humanoid({{"exclude_current_positions_from_observation", false}})
-                ->spec().observation_space.flat_size(), 350);
+                ->spec()
+                .observation_space.flat_size(),
+            350);
   EXPECT_EQ(make_humanoid({{"include_cinert_in_observation", false},
                            {"include_cvel_in_observation", false},
                            {"include_qfrc_actuator_in_observation", false},
                            {"include_cfrc_ext_in_observation", false}})
-                ->spec().observation_space.flat_size(), 45);
+                ->spec()
+                .observation_space.flat_size(),
+            45);
+}
+
+// Gymnasium's humanoid.xml sets <option timestep="0.003" integrator="RK4" iterations="50"
+// solver="PGS">. The solver changes contact dynamics (Newton and PGS drift apart by radians
+// within a few hundred steps), so it is checked both as a setting and by its effect.
+TEST(Humanoid, SolverOptionsMatchGymnasium) {
+  auto env = make_humanoid();
+  const mjModel* m = mj(*env).model();
+  EXPECT_EQ(m->opt.solver, mjSOL_PGS);
+  EXPECT_EQ(m->opt.iterations, 50);
+  EXPECT_EQ(m->opt.integrator, mjINT_RK4);
+  EXPECT_DOUBLE_EQ(m->opt.timestep, 0.003);
+}
+
+// qpos after each of `actions.size()` env steps (frame_skip 5) of a model stepped by hand from
+// the env's post-reset state, with the solver forced to `solver`.
+std::vector<std::vector<double>> reference_trajectory(
+    const mjData* start, mjtSolver solver, const std::vector<std::vector<float>>& actions) {
+  MjModelPtr m = load_mujoco_model(mujoco_asset_path("humanoid.xml"));
+  m->opt.solver = solver;
+  MjDataPtr d(mj_makeData(m.get()));
+  mju_copy(d->qpos, start->qpos, m->nq);
+  mju_copy(d->qvel, start->qvel, m->nv);
+  mju_copy(d->qacc_warmstart, start->qacc_warmstart, m->nv);
+  mj_forward(m.get(), d.get());
+  std::vector<std::vector<double>> qpos;
+  for (const auto& action : actions) {
+    for (int i = 0; i < m->nu; ++i) d->ctrl[i] = action[i];
+    for (int k = 0; k < 5; ++k) mj_step(m.get(), d.get());
+    qpos.emplace_back(d->qpos, d->qpos + m->nq);
+  }
+  return qpos;
+}
+
+double max_abs_difference(const std::vector<std::vector<double>>& a,
+                          const std::vector<std::vector<double>>& b) {
+  double worst = 0;
+  for (size_t t = 0; t < a.size(); ++t)
+    for (size_t i = 0; i < a[t].size(); ++i) worst = std::max(worst, std::abs(a[t][i] - b[t][i]));
+  return worst;
+}
+
+TEST(Humanoid, StepsLikeTheModelWithGymnasiumsPgsSolver) {
+  auto env = make_humanoid({{"terminate_when_unhealthy", false}});
+  env->reset(11);
+  const mjData* d = mj(*env).data();
+  MjDataPtr start(mj_makeData(mj(*env).model()));
+  mj_copyData(start.get(), mj(*env).model(), d);
+
+  // a fixed, smooth action sequence that swings every joint (and puts the feet on the floor)
+  std::vector<std::vector<float>> actions(60, std::vector<float>(17));
+  for (size_t t = 0; t < actions.size(); ++t)
+    for (int i = 0; i < 17; ++i)
+      actions[t][i] = static_cast<float>(0.4 * std::sin(0.37 * static_cast<double>(t) + i));
+
+  std::vector<std::vector<double>> env_qpos;
+  for (const auto& action : actions) {
+    env->step(action);
+    env_qpos.emplace_back(d->qpos, d->qpos + mj(*env).model()->nq);
+  }
+  const auto pgs = reference_trajectory(start.get(), mjSOL_PGS, actions);
+  const auto newton = reference_trajectory(start.get(), mjSOL_NEWTON, actions);
+  // the trajectory is long enough to tell the two solvers apart ...
+  EXPECT_GT(max_abs_difference(pgs, newton), 1e-6);
+  // ... and the env follows PGS to rounding
+  EXPECT_LE(max_abs_difference(env_qpos, pgs), 1e-12)
+      << "Humanoid-v5 does not step like its model with solver=\"PGS\"";
+}
+
+// Gymnasium v5's step info: tendon_length and tendon_velocity are data.ten_length and
+// data.ten_velocity, arrays over the two hip_y-knee tendons; the other entries are scalars.
+TEST(Humanoid, InfoHasGymnasiumV5KeysAndTendonArrays) {
+  auto env = make_humanoid();
+  env->reset(6);
+  const mjModel* m = mj(*env).model();
+  const mjData* d = mj(*env).data();
+  ASSERT_EQ(m->ntendon, 2);
+  // the tendons are (-hip_y + knee), left then right: qpos 16, 17 and 12, 13
+  EXPECT_NEAR(d->ten_length[0], -d->qpos[16] + d->qpos[17], 1e-12);
+  EXPECT_NEAR(d->ten_length[1], -d->qpos[12] + d->qpos[13], 1e-12);
+  for (int t = 0; t < 5; ++t) {
+    StepResult r = env->step(std::vector<float>(17, 0.1f));
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : r.info) {
+      keys.push_back(key);
+      if (key == "tendon_length") {
+        EXPECT_EQ(value.values, std::vector<double>(d->ten_length, d->ten_length + 2));
+      } else if (key == "tendon_velocity") {
+        EXPECT_EQ(value.values, std::vector<double>(d->ten_velocity, d->ten_velocity + 2));
+      } else {
+        EXPECT_TRUE(value.is_scalar()) << key;
+      }
+    }
+    EXPECT_EQ(keys, (std::vector<std::string>{"x_position", "y_position", "tendon_length",
+                                              "tendon_velocity", "distance_from_origin",
+                                              "x_velocity", "y_velocity", "reward_forward",
+                                              "reward_ctrl", "reward_contact", "reward_survive"}));
+  }
+  EXPECT_NE(d->ten_velocity[0], 0.0) << "the legs moved, so the tendons did";
 }
 
 TEST(Humanoid, SameSeedSameResetObservation) {
@@ -110,8 +215,8 @@ TEST(Humanoid, RewardIsSumOfDocumentedTerms) {
       saw_contact = saw_contact || d->cfrc_ext[i] != 0;
     }
     const bool healthy = d->qpos[2] > 1.0 && d->qpos[2] < 2.0;
-    const double expected = (healthy ? 5.0 : 0.0) + 1.25 * x_velocity -
-                            0.1 * sum_squares(action) - std::min(5e-7 * cfrc_sq, 10.0);
+    const double expected = (healthy ? 5.0 : 0.0) + 1.25 * x_velocity - 0.1 * sum_squares(action) -
+                            std::min(5e-7 * cfrc_sq, 10.0);
     EXPECT_NEAR(r.reward, expected, 1e-9) << "step " << t;
     EXPECT_EQ(r.terminated, !healthy);
     if (r.terminated) break;
