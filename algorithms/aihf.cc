@@ -3,18 +3,23 @@
 // the env-step budget split evenly between them:
 //   1. for every demonstration's start (prompt or seed), sample y' ~ π_k (round 0: π_ref, the
 //      starting policy);
-//   2. reward update, warm-started from the previous round: rm_epochs passes (default 1) of
-//        L_R = − Σ_i w_i log σ(R(y_w,i) − R(y_l,i)) / Σ_i w_i
-//      over the shuffled union of demonstration pairs y^E ≻ y' (weight w_D; identical pairs
-//      skipped) and preference pairs y_w ≻ y_l (weight w_P); R(y) = sum of per-step rewards;
+//   2. reward update, warm-started from the previous round: rm_epochs passes (default 1) over
+//      the demonstration pairs y^E ≻ y' (identical pairs skipped) and the preference pairs
+//      y_w ≻ y_l of
+//        L_R = − w_D E_D log σ(R(y^E) − R(y')) − w_P E_P log σ(R(y_w) − R(y_l)),
+//      a mean per source, then weighted: per minibatch w_D · mean over its demonstration pairs +
+//      w_P · mean over its preference pairs, every minibatch holding both (SourceBatches,
+//      demonstration_pairs.h), not one mean over the union, where 10 demonstrations beside 500
+//      pairs would weigh 2 %; R(y) = sum of per-step rewards;
 //   3. RL against R from π_k, anchored to the frozen π_ref: APA (the authors' inner RL:
 //      regression toward log π_ref + adv_coeff·Â) or PPO (clipped, with kl_coef's per-step
 //      penalty toward π_ref) — the same rollouts, GAE and critic as `apa` and `ppo`.
-// w_D = 0 makes step 2 the `reward_model` update on the preference pairs (same loss, optimizer
-// and minibatch order: tested), so the run is RLHF with the reward refit between rounds;
-// w_P = 0 learns the reward from demonstrations alone (maximum-likelihood IRL's logistic
-// surrogate). The run folder keeps the last reward beside the policy (reward_model.pt/.json,
-// loadable by `ppo`/`apa` with "reward_model").
+// w_D = 0 with w_P = 1 (the default) makes step 2 the `reward_model` update on the preference
+// pairs (same loss, optimizer and minibatch order: tested), so the run is RLHF with the reward
+// refit between rounds; w_P = 0 learns the reward from demonstrations alone (maximum-likelihood
+// IRL's logistic surrogate) and, having no held-out pairs, logs no "rm/heldout_*" metric. The
+// run folder keeps the last reward beside the policy (reward_model.pt/.json, loadable by
+// `ppo`/`apa` with "reward_model").
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -109,14 +114,14 @@ class Aihf : public OnPolicyAlgorithm {
     return round_metrics_;
   }
 
-  // the reward as it was at the checkpoint, beside it, and the round counter
+  // the round counter here, the reward and its optimizer inside the checkpoint file itself
   json checkpoint_state(const std::string& checkpoint_path) override {
-    save_reward_model_weights(checkpoint_path + ".reward.pt", trainer_->reward());
     return {{"aihf_round", round_}, {"aihf_round_metrics", round_metrics_}};
   }
+  void save_tensors(torch::serialize::OutputArchive& archive) override { trainer_->save(archive); }
+  void load_tensors(torch::serialize::InputArchive& archive) override { trainer_->load(archive); }
 
   void restore_state(const std::string& checkpoint_path, const json& counters) override {
-    load_reward_model_weights(checkpoint_path + ".reward.pt", trainer_->reward());
     round_ = counters.at("aihf_round").get<int64_t>();
     round_metrics_ = counters.at("aihf_round_metrics");
   }
@@ -138,25 +143,20 @@ class Aihf : public OnPolicyAlgorithm {
     std::vector<PreferencePair> demo_pairs;
     if (config_.w_d > 0)
       demo_pairs = demonstration_pairs(current_policy(), make_env_, demos_.episodes);
+    // rows: the preference pairs, then the demonstration pairs
     std::vector<const PreferencePair*> pairs;
-    std::vector<double> weights;
-    for (const PreferencePair& p : prefs_.train) {
-      pairs.push_back(&p);
-      weights.push_back(config_.w_p);
-    }
-    for (const PreferencePair& p : demo_pairs) {
-      pairs.push_back(&p);
-      weights.push_back(config_.w_d);
-    }
+    for (const PreferencePair& p : prefs_.train) pairs.push_back(&p);
+    for (const PreferencePair& p : demo_pairs) pairs.push_back(&p);
     TANDEM_CHECK(!pairs.empty(), where_ + ": no pairs (every demonstration equals its y')");
     const int64_t n = static_cast<int64_t>(pairs.size());
-    // equal weights: the unweighted loss, exactly reward_model's
-    const bool uniform = config_.w_d == 0 || config_.w_p == 0 || config_.w_d == config_.w_p;
-    ItemBatches batches(n, config_.rm.batch_size, n * config_.rm_epochs, n * config_.rm_epochs);
+    SourceBatches batches(static_cast<int64_t>(prefs_.train.size()),
+                          static_cast<int64_t>(demo_pairs.size()), config_.rm.batch_size,
+                          n * config_.rm_epochs, n * config_.rm_epochs);
+    const SourceWeights weights{config_.w_d, config_.w_p};
     double loss_sum = 0, right = 0, seen = 0;
     for (std::vector<int64_t> rows; batches.next(&rows);) {
       const RewardTrainer::Step step =
-          trainer_->step(pairs, rows, uniform ? std::vector<double>{} : weights);
+          trainer_->step(pairs, rows, batches.demonstration_mask(rows), weights);
       loss_sum += step.loss * rows.size();
       right += step.right;
       seen += rows.size();
@@ -173,10 +173,12 @@ class Aihf : public OnPolicyAlgorithm {
       metrics["rm/heldout_accuracy"] = trainer_->accuracy(prefs_.heldout);
       metrics["rm/heldout_ceiling"] = prefs_.heldout_ceiling;
     }
-    if (!run_dir_.empty())
-      save_reward_model(
-          run_dir_, trainer_->reward(), config_.rm,
-          {{"round", round_}, {"heldout_accuracy", metrics.value("rm/heldout_accuracy", json())}});
+    if (!run_dir_.empty()) {
+      json info = {{"round", round_}};
+      if (metrics.contains("rm/heldout_accuracy"))  // held out: preference pairs alone
+        info["heldout_accuracy"] = metrics["rm/heldout_accuracy"];
+      save_reward_model(run_dir_, trainer_->reward(), config_.rm, info);
+    }
     ++round_;
     return metrics;
   }

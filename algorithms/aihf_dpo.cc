@@ -3,15 +3,19 @@
 //
 //   L = − w_P E_P log σ(β [h(y_w) − h(y_l)]) − w_D E_{D, y'~π_sample} log σ(β [h(y^E) − h(y')])
 //
-// (weighted mean over the union of both kinds of pair). Each demonstration y^E is paired with an
-// episode y' sampled from the same start (prompt or seed); identical pairs are skipped.
+// a mean per source, then weighted: per minibatch w_D · mean over its demonstration pairs +
+// w_P · mean over its preference pairs, every minibatch holding both (dpo.h, SourceBatches).
+// Each demonstration y^E is paired with an episode y' sampled from the same start (prompt or
+// seed); identical pairs are skipped.
 //   rounds = 1, self_play = false: y' ~ π_ref, the frozen starting policy.
 //   self_play = true (SPIN-like): at every round y' is sampled again from the current π_k and
 //     π_ref ← π_k, so round k anchors to where round k − 1 ended (decision: the reference of
 //     round k is π_k, for the loss and the logged KL alike; round 0 uses the start policy).
-// w_D = 0 drops the demonstration pairs and is exactly `dpo` (same data order, same numbers:
-// tested); w_P = 0 learns from demonstrations alone. Budget: --steps counts pairs processed,
-// split evenly over the rounds.
+// w_D = 0 drops the demonstration pairs and, with w_P = 1 (the default), is exactly `dpo` (same
+// data order, same numbers: tested; another w_P scales dpo's loss). w_P = 0 learns from
+// demonstrations alone; it has no held-out pairs then (the demonstration pairs are all trained
+// on), so it logs no "dpo/heldout_*" metric, only the "dpo/train_*" ones. Budget: --steps counts
+// pairs processed, split evenly over the rounds.
 #include <torch/torch.h>
 
 #include "algorithms/checkpoint.h"
@@ -74,8 +78,8 @@ class AihfDpo : public Algorithm {
     trainer.set_reference(reference);
     json metrics = {{"aihf/preference_pairs", static_cast<int64_t>(prefs.train.size())},
                     {"aihf/demonstrations", static_cast<int64_t>(demos.episodes.size())}};
-    // held-out preference pairs measure the implicit reward (w_P = 0 has none of its own)
-    if (!prefs.heldout.empty()) trainer.heldout_metrics(prefs.heldout, &metrics);
+    // held-out preference pairs measure the implicit reward (w_P = 0 has none: no such metric)
+    trainer.heldout_metrics(prefs.heldout, &metrics);
     ctx.report(0, metrics, *policy_);
 
     int64_t done = 0;
@@ -90,25 +94,17 @@ class AihfDpo : public Algorithm {
         agents::PolicyImpl& sampler = config_.self_play ? *policy_ : *reference;
         demo_pairs = demonstration_pairs(sampler, make_env, demos.episodes);
       }
-      std::vector<const PreferencePair*> pairs;
-      std::vector<double> weights;
-      for (const PreferencePair& p : prefs.train) {
-        pairs.push_back(&p);
-        weights.push_back(config_.w_p);
-      }
-      for (const PreferencePair& p : demo_pairs) {
-        pairs.push_back(&p);
-        weights.push_back(config_.w_d);
-      }
-      TANDEM_CHECK(!pairs.empty(), "aihf_dpo: no pairs (every demonstration equals its y')");
+      std::vector<const PreferencePair*> pref_pairs, demo_pair_ptrs;
+      for (const PreferencePair& p : prefs.train) pref_pairs.push_back(&p);
+      for (const PreferencePair& p : demo_pairs) demo_pair_ptrs.push_back(&p);
+      TANDEM_CHECK(!pref_pairs.empty() || !demo_pair_ptrs.empty(),
+                   "aihf_dpo: no pairs (every demonstration equals its y')");
       metrics["aihf/round"] = round;
       metrics["aihf/demonstration_pairs"] = static_cast<int64_t>(demo_pairs.size());
       const int64_t budget = (o.total_steps - done) / (config_.rounds - round);
-      // equal weights: the unweighted loss, exactly dpo's
-      const bool uniform = config_.w_d == 0 || config_.w_p == 0 || config_.w_d == config_.w_p;
-      done = trainer.train(ctx, pairs, uniform ? std::vector<double>{} : weights,
-                           prefs.heldout.empty() ? demo_pairs : prefs.heldout, budget, done,
-                           &metrics);
+      // held out: only the preference pairs never trained on
+      done = trainer.train(ctx, pref_pairs, demo_pair_ptrs, {config_.w_d, config_.w_p},
+                           prefs.heldout, budget, done, &metrics);
     }
     if (!ctx.checkpoint_path().empty()) {
       save_checkpoint(ctx.checkpoint_path(), *policy_, &trainer.optimizer(),

@@ -2,7 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "algorithms/evaluation.h"
+#include "envs/error.h"
 
 namespace tandem::algorithms {
 namespace {
@@ -38,6 +41,77 @@ std::vector<PreferencePair> demonstration_pairs(agents::PolicyImpl& sampler,
     }
   }
   return out;
+}
+
+SourceBatches::SourceBatches(int64_t preference_pairs, int64_t demonstration_pairs,
+                             int64_t batch_size, int64_t total, int64_t eval_interval)
+    : batch_size_(batch_size),
+      total_(total),
+      eval_interval_(eval_interval),
+      next_report_(eval_interval) {
+  TANDEM_CHECK(preference_pairs >= 0 && demonstration_pairs >= 0, "SourceBatches: pair counts");
+  preferences_.items = preference_pairs;
+  demonstrations_.offset = preference_pairs;
+  demonstrations_.items = demonstration_pairs;
+  if (preference_pairs == 0 || demonstration_pairs == 0)
+    one_source_.emplace(preference_pairs + demonstration_pairs, batch_size, total, eval_interval);
+  else
+    TANDEM_CHECK(batch_size > 0 && eval_interval > 0, "SourceBatches needs a batch size");
+}
+
+void SourceBatches::Stream::take(int64_t count, std::vector<int64_t>* rows) {
+  for (; count > 0; --count) {
+    if (position >= static_cast<int64_t>(order.size())) {
+      torch::Tensor perm = torch::randperm(items, torch::kLong);
+      order.assign(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + items);
+      position = 0;
+    }
+    rows->push_back(offset + order[position++]);
+  }
+}
+
+int64_t SourceBatches::demonstration_rows(int64_t size) {
+  if (size == 1) return turn_++ % 2;  // preferences, then demonstrations, ...
+  const int64_t all = preferences_.items + demonstrations_.items;
+  const int64_t share = (2 * size * demonstrations_.items + all) / (2 * all);  // rounded
+  return std::clamp<int64_t>(share, 1, size - 1);
+}
+
+bool SourceBatches::next(std::vector<int64_t>* rows) {
+  if (one_source_) return one_source_->next(rows);
+  if (processed_ >= total_) return false;
+  // a minibatch holds no more rows than both sources have (as ItemBatches: the whole data)
+  const int64_t size =
+      std::min({batch_size_, total_ - processed_, preferences_.items + demonstrations_.items});
+  const int64_t demos = std::min(demonstration_rows(size), demonstrations_.items);
+  const int64_t prefs = std::min(size - demos, preferences_.items);
+  rows->clear();
+  preferences_.take(prefs, rows);
+  demonstrations_.take(demos, rows);
+  processed_ += static_cast<int64_t>(rows->size());
+  return true;
+}
+
+int64_t SourceBatches::processed() const {
+  return one_source_ ? one_source_->processed() : processed_;
+}
+
+double SourceBatches::epoch() const {
+  return one_source_
+             ? one_source_->epoch()
+             : static_cast<double>(processed_) / (preferences_.items + demonstrations_.items);
+}
+
+bool SourceBatches::report_due() {
+  if (one_source_) return one_source_->report_due();
+  if (processed_ < next_report_ && processed_ < total_) return false;
+  while (next_report_ <= processed_) next_report_ += eval_interval_;
+  return true;
+}
+
+torch::Tensor SourceBatches::demonstration_mask(const std::vector<int64_t>& rows) const {
+  if (demonstrations_.items == 0) return {};
+  return torch::tensor(rows, torch::kLong) >= demonstrations_.offset;
 }
 
 }  // namespace tandem::algorithms

@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "algorithms/checkpoint.h"
+#include "algorithms/demonstration_pairs.h"
 #include "algorithms/preference_losses.h"
 
 namespace tandem::algorithms {
@@ -66,6 +67,7 @@ DpoTrainer::DpoTrainer(agents::Policy policy, const DpoSettings& settings)
 }
 
 void DpoTrainer::heldout_metrics(const std::vector<PreferencePair>& heldout, json* metrics) {
+  if (heldout.empty()) return;
   const auto all = pointers(heldout);
   PairLogLik ref = all_log_likelihoods(*reference_, all);
   PairLogLik now = all_log_likelihoods(*policy_, all);
@@ -77,15 +79,18 @@ void DpoTrainer::heldout_metrics(const std::vector<PreferencePair>& heldout, jso
   (*metrics)["dpo/heldout_rejected_reward"] = l.rejected_reward.mean().item<double>();
 }
 
-int64_t DpoTrainer::train(RunContext& ctx, const std::vector<const PreferencePair*>& pairs,
-                          const std::vector<double>& weights,
-                          const std::vector<PreferencePair>& heldout, int64_t items, int64_t done,
-                          json* metrics) {
+int64_t DpoTrainer::train(RunContext& ctx,
+                          const std::vector<const PreferencePair*>& preference_pairs,
+                          const std::vector<const PreferencePair*>& demonstration_pairs,
+                          const SourceWeights& weights, const std::vector<PreferencePair>& heldout,
+                          int64_t items, int64_t done, json* metrics) {
+  // rows: the preference pairs, then the demonstration pairs
+  std::vector<const PreferencePair*> pairs = preference_pairs;
+  pairs.insert(pairs.end(), demonstration_pairs.begin(), demonstration_pairs.end());
   const PairLogLik ref = all_log_likelihoods(*reference_, pairs);
-  torch::Tensor all_weights =
-      weights.empty() ? torch::Tensor() : torch::tensor(weights, torch::kFloat32);
-  ItemBatches batches(static_cast<int64_t>(pairs.size()), settings_.batch_size, items,
-                      ctx.options().eval_interval);
+  SourceBatches batches(static_cast<int64_t>(preference_pairs.size()),
+                        static_cast<int64_t>(demonstration_pairs.size()), settings_.batch_size,
+                        items, ctx.options().eval_interval);
   double loss_sum = 0, chosen_sum = 0, rejected_sum = 0, seen = 0;  // since the last report
   for (std::vector<int64_t> rows; batches.next(&rows);) {
     std::vector<const PreferencePair*> batch;
@@ -94,8 +99,7 @@ int64_t DpoTrainer::train(RunContext& ctx, const std::vector<const PreferencePai
     torch::Tensor index = torch::tensor(rows, torch::kLong);
     DpoLoss l = dpo_loss(now.chosen, now.rejected, ref.chosen.index_select(0, index),
                          ref.rejected.index_select(0, index), settings_.beta,
-                         all_weights.defined() ? all_weights.index_select(0, index)
-                                               : torch::Tensor());
+                         batches.demonstration_mask(rows), weights);
     optimizer_->zero_grad();
     l.loss.backward();
     if (settings_.max_grad_norm > 0)
@@ -153,7 +157,7 @@ class Dpo : public Algorithm {
     json metrics = {{"dpo/train_pairs", static_cast<int64_t>(data.train.size())}};
     trainer.heldout_metrics(data.heldout, &metrics);
     ctx.report(0, metrics, *policy_);
-    const int64_t done = trainer.train(ctx, pointers(data.train), {}, data.heldout,
+    const int64_t done = trainer.train(ctx, pointers(data.train), {}, SourceWeights{}, data.heldout,
                                        ctx.options().total_steps, 0, &metrics);
     if (!ctx.checkpoint_path().empty()) {
       save_checkpoint(ctx.checkpoint_path(), *policy_, &trainer.optimizer(),

@@ -1,6 +1,9 @@
 // The DPO training loop, shared by `dpo` and `aihf_dpo` (which feeds it demonstration pairs
-// beside the preference pairs, with weights):
-//   L = − Σ_i w_i log σ(β [h(y_w,i) − h(y_l,i)]) / Σ_i w_i,   h(y) = log π_θ(y|x) − log π_ref(y|x)
+// beside the preference pairs). Per minibatch, ℓ_i = − log σ(β [h(y_w,i) − h(y_l,i)]),
+// h(y) = log π_θ(y|x) − log π_ref(y|x), and
+//   L = w_D · mean_{demonstration pairs} ℓ + w_P · mean_{preference pairs} ℓ
+// (source_mean; SourceBatches puts both sources in every minibatch). Without demonstration pairs
+// and with w_P = 1 it is DPO's − mean log σ(·), exactly.
 // log π(y|x) is the masked sum of Policy::evaluate's per-step log-probs: tokens and torques alike.
 #pragma once
 
@@ -12,6 +15,7 @@
 #include "algorithms/algorithm.h"
 #include "algorithms/feedback.h"
 #include "algorithms/flat_parameters.h"
+#include "algorithms/preference_losses.h"
 
 namespace tandem::algorithms {
 
@@ -37,13 +41,16 @@ class DpoTrainer {
 
   // π_ref (frozen by the caller); resets the cached reference log-likelihoods.
   void set_reference(agents::Policy reference) { reference_ = std::move(reference); }
-  // Held-out pairs: "dpo/heldout_*" metrics (loss, margin, accuracy, both implicit rewards).
+  // Held-out pairs, never trained on: "dpo/heldout_*" metrics (loss, margin, accuracy, both
+  // implicit rewards). No pairs: no metric (training pairs are never reported as held out).
   void heldout_metrics(const std::vector<PreferencePair>& heldout, json* metrics);
-  // Trains on `pairs` (weights: all 1 when empty) until `items` more pairs are processed,
-  // reporting through ctx at its evaluation interval; `done` counts the pairs processed before
-  // (the step axis of the reports). Returns the pairs processed after this call.
-  int64_t train(RunContext& ctx, const std::vector<const PreferencePair*>& pairs,
-                const std::vector<double>& weights, const std::vector<PreferencePair>& heldout,
+  // Trains on the preference pairs and the demonstration pairs (none: DPO) under `weights` until
+  // `items` more pairs are processed, reporting through ctx at its evaluation interval, with the
+  // held-out metrics of `heldout` (empty: none); `done` counts the pairs processed before (the
+  // step axis of the reports). Returns the pairs processed after this call.
+  int64_t train(RunContext& ctx, const std::vector<const PreferencePair*>& preference_pairs,
+                const std::vector<const PreferencePair*>& demonstration_pairs,
+                const SourceWeights& weights, const std::vector<PreferencePair>& heldout,
                 int64_t items, int64_t done, json* metrics);
   const torch::optim::Adam& optimizer() const { return *optimizer_; }
 

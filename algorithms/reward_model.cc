@@ -95,17 +95,28 @@ RewardTrainer::RewardTrainer(agents::TrajectoryReward reward,
       torch::optim::AdamWOptions(settings_.learning_rate).weight_decay(settings_.weight_decay));
 }
 
+void RewardTrainer::save(torch::serialize::OutputArchive& archive) const {
+  torch::serialize::OutputArchive weights, optimizer;
+  reward_->save(weights);
+  optimizer_->save(optimizer);
+  archive.write("reward", weights);
+  archive.write("reward_optimizer", optimizer);
+}
+
+void RewardTrainer::load(torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive weights, optimizer;
+  archive.read("reward", weights);
+  archive.read("reward_optimizer", optimizer);
+  reward_->load(weights);
+  optimizer_->load(optimizer);
+}
+
 RewardTrainer::Step RewardTrainer::step(const std::vector<const PreferencePair*>& pairs,
                                         const std::vector<int64_t>& rows,
-                                        const std::vector<double>& weights) {
+                                        const torch::Tensor& demonstration,
+                                        const SourceWeights& weights) {
   PairScores s = score(*reward_, pairs, rows);
-  torch::Tensor w;
-  if (!weights.empty()) {
-    std::vector<float> picked;
-    for (int64_t i : rows) picked.push_back(static_cast<float>(weights[i]));
-    w = torch::tensor(picked);
-  }
-  torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected, w);
+  torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected, demonstration, weights);
   optimizer_->zero_grad();
   loss.backward();
   if (settings_.max_grad_norm > 0)

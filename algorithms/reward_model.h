@@ -21,6 +21,7 @@
 
 #include "agents/policy.h"
 #include "agents/trajectory_reward.h"
+#include "algorithms/preference_losses.h"
 #include "algorithms/reward_source.h"
 #include "envs/config.h"
 #include "envs/env.h"
@@ -61,8 +62,10 @@ agents::TrajectoryReward make_reward_model(const agents::PolicyImpl& policy,
                                            const envs::EnvSpec& spec,
                                            const RewardTrainingSettings& settings);
 
-// Bradley–Terry training of a reward model:  − Σ w log σ(R(y_w) − R(y_l)) / Σ w  per minibatch
-// (unweighted mean when no weights are given), AdamW with gradient-norm clipping.
+// Bradley–Terry training of a reward model: per minibatch, ℓ_i = − log σ(R(y_w,i) − R(y_l,i)) and
+//   L = w_D · mean_{demonstration pairs} ℓ + w_P · mean_{preference pairs} ℓ
+// (preference_losses.h: source_mean; AIHF's two sources). Without demonstration pairs and with
+// w_P = 1 it is the plain mean, reward_model's. AdamW with gradient-norm clipping.
 class RewardTrainer {
  public:
   RewardTrainer(agents::TrajectoryReward reward, const RewardTrainingSettings& settings);
@@ -71,12 +74,17 @@ class RewardTrainer {
     double loss = 0;
     int64_t right = 0;  // pairs with R(y_w) > R(y_l)
   };
-  // One gradient step on pairs[rows]; weights: one per pair of `pairs`, or empty (all 1).
+  // One gradient step on pairs[rows]; `demonstration` [rows.size()] bool marks AIHF's
+  // demonstration pairs among them (undefined: none, SourceBatches::demonstration_mask).
   Step step(const std::vector<const PreferencePair*>& pairs, const std::vector<int64_t>& rows,
-            const std::vector<double>& weights = {});
+            const torch::Tensor& demonstration = {}, const SourceWeights& weights = {});
   // Share of pairs ranked right; a tie counts ½ (as in preference_accuracy_ceiling).
   double accuracy(const std::vector<PreferencePair>& pairs);
   const agents::TrajectoryReward& reward() const { return reward_; }
+  // The reward's weights and the optimizer's moments, into a run's checkpoint and back: a
+  // resumed AIHF run refits its reward exactly as the uninterrupted one would.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
 
  private:
   agents::TrajectoryReward reward_;

@@ -20,14 +20,14 @@ Episode random_episode(int64_t steps, int64_t obs_dim, int64_t act_dim) {
 
 std::vector<torch::Tensor> parameters_after_one_step(
     const std::vector<const PreferencePair*>& pairs, const std::vector<int64_t>& rows,
-    const std::vector<double>& weights) {
+    const torch::Tensor& demonstration, const SourceWeights& weights) {
   auto env = envs::make_env("InvertedPendulum-v5");
   agents::Policy policy = agents::make_policy(env->spec(), json::object(), "test");
   RewardTrainingSettings settings;
   settings.learning_rate = 1e-2;
   torch::manual_seed(7);  // the same initial reward model for every call
   RewardTrainer trainer(make_reward_model(*policy, env->spec(), settings), settings);
-  trainer.step(pairs, rows, weights);
+  trainer.step(pairs, rows, demonstration, weights);
   std::vector<torch::Tensor> out;
   for (const auto& p : trainer.reward()->parameters()) out.push_back(p.detach().clone());
   return out;
@@ -39,9 +39,9 @@ bool all_close(const std::vector<torch::Tensor>& a, const std::vector<torch::Ten
   return true;
 }
 
-// aihf's reward update with w_D = 0 is the reward_model (RLHF) update: demonstration pairs of
-// weight 0 in a minibatch change nothing, and the weighted mean over the preference pairs of
-// weight w_P is their plain mean.
+// aihf's reward update with w_D = 0 (and w_P = 1) is the reward_model (RLHF) update:
+// demonstration pairs of weight 0 in a minibatch change nothing, and w_P times the mean over the
+// preference pairs is their plain mean. (aihf does not even make them: one source.)
 TEST(AihfReductions, ZeroWeightDemonstrationPairsLeaveTheRewardUpdateOfRlhf) {
   torch::manual_seed(1);
   std::vector<PreferencePair> prefs(3), demo_pairs(2);
@@ -54,11 +54,12 @@ TEST(AihfReductions, ZeroWeightDemonstrationPairsLeaveTheRewardUpdateOfRlhf) {
   for (const auto& p : prefs) only_prefs.push_back(&p), union_pairs.push_back(&p);
   for (const auto& p : demo_pairs) union_pairs.push_back(&p);
 
-  const auto rlhf = parameters_after_one_step(only_prefs, {0, 1, 2}, {});
+  const torch::Tensor demonstration = torch::tensor({false, false, false, true, true});
+  const auto rlhf = parameters_after_one_step(only_prefs, {0, 1, 2}, {}, {});
   const auto w_d_zero =
-      parameters_after_one_step(union_pairs, {0, 1, 2, 3, 4}, {0.5, 0.5, 0.5, 0.0, 0.0});
+      parameters_after_one_step(union_pairs, {0, 1, 2, 3, 4}, demonstration, {0.0, 1.0});
   const auto w_d_one =
-      parameters_after_one_step(union_pairs, {0, 1, 2, 3, 4}, {0.5, 0.5, 0.5, 1.0, 1.0});
+      parameters_after_one_step(union_pairs, {0, 1, 2, 3, 4}, demonstration, {1.0, 1.0});
   EXPECT_TRUE(all_close(rlhf, w_d_zero));
   EXPECT_FALSE(all_close(rlhf, w_d_one)) << "the demonstration pairs must matter when weighted";
 }

@@ -36,10 +36,12 @@ TEST(DpoLoss, GradientRaisesChosenAndLowersRejected) {
   EXPECT_NEAR(pr.grad().item<double>(), 0.05, 1e-6);
 }
 
-TEST(DpoLoss, WeightsAndZeroWeightPairs) {
+TEST(DpoLoss, ZeroWeightSourceLeavesTheOther) {
+  // pair 0 a preference pair, pair 1 a demonstration pair of weight w_D = 0
   torch::Tensor pc = torch::tensor({-1.0f, -1.0f}), pr = torch::tensor({-2.0f, 5.0f});
   torch::Tensor ref = torch::zeros({2});
-  DpoLoss only_first = dpo_loss(pc, pr, ref, ref, 1.0, torch::tensor({1.0f, 0.0f}));
+  DpoLoss only_first =
+      dpo_loss(pc, pr, ref, ref, 1.0, torch::tensor({false, true}), SourceWeights{0.0, 1.0});
   DpoLoss first = dpo_loss(pc.slice(0, 0, 1), pr.slice(0, 0, 1), ref.slice(0, 0, 1),
                            ref.slice(0, 0, 1), 1.0);
   EXPECT_NEAR(only_first.loss.item<double>(), first.loss.item<double>(), 1e-6);

@@ -125,6 +125,20 @@ TEST(RewardScaler, TextScoresAreScaledByTheStdOfTheScoresWhateverTheLength) {
               (b.rewards[0][4 + extra].abs() + b.rewards[1][19 + extra].abs()).item<double>())
         << "every other step stays 0";
   }
+  // what text runs used before: the discounted-return statistic over every token moves with
+  // the completion length and with an offset of the scores (which Bradley–Terry leaves free)
+  auto return_statistic = [](int64_t extra, double offset) {
+    RewardScaler scaler(1.0, 10.0, RewardScaler::Statistic::kDiscountedReturn);
+    agents::TrajectoryBatch b = scored_episodes(1.0, 5 + extra, 3.0, 20 + extra, offset);
+    scaler.apply(b);
+    return scaler.std();
+  };
+  EXPECT_GT(std::abs(return_statistic(0, 0.0) - return_statistic(60, 0.0)), 0.1);
+  EXPECT_GT(std::abs(return_statistic(0, 0.0) - return_statistic(0, 5.0)), 0.1);
+  RewardScaler shifted(1.0, 10.0, RewardScaler::Statistic::kEpisodeScore);
+  agents::TrajectoryBatch b = scored_episodes(1.0, 5, 3.0, 20, 5.0);
+  shifted.apply(b);
+  EXPECT_NEAR(shifted.std(), expected, 2e-3) << "the score statistic ignores the offset";
 }
 
 TEST(RewardScaler, DiscountedReturnStatisticForControlIsUnchanged) {
@@ -183,8 +197,10 @@ TEST(Rollout, SavedCollectorContinuesEpisodesInFlightExactly) {
     collector.save(out);
     std::ostringstream bytes;
     out.save_to(bytes);
+    // the observation statistics as they are now (cloning draws initial weights: before the
+    // RNG state is taken)
+    auto twin = policy->clone_policy();
     const auto rng = torch::globalContext().defaultGenerator(torch::kCPU).get_state();
-    auto twin = policy->clone_policy();  // the observation statistics as they are now
 
     agents::TrajectoryBatch original = collector.collect(*policy, 50);
 

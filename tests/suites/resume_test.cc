@@ -144,6 +144,19 @@ TEST(Resume, RefusesAnotherConfigurationAndStartsAfreshWithoutACheckpoint) {
   EXPECT_EQ(algorithms::read_metrics(dir + "/metrics.jsonl").front()["env_steps"], 0);
 }
 
+// AIHF: the reward model and its optimizer's moments, and the round, come back too; the kill
+// points fall inside rounds and on a round's boundary (4 rounds over 8192 steps).
+TEST(Resume, AihfKilledAtThreePointsResumesBitForBit) {
+  expect_resumes_bit_for_bit(
+      [](const std::string& d) {
+        RunRequest r = pendulum(d, "aihf");
+        r.set.insert(r.set.end(),
+                     {"pairs=64", "heldout_pairs=32", "demonstrations=8", "best_of=4", "rounds=4"});
+        return r;
+      },
+      "pendulum_aihf", {2048, 4096, 6144});
+}
+
 // Ctrl-C in `tandem train`: the run writes a checkpoint, exits non-zero saying how to continue,
 // and `--resume` finishes it with the uninterrupted run's numbers.
 TEST(Resume, CtrlCWritesACheckpointAndSaysHowToResume) {

@@ -3,6 +3,7 @@
 // was, and a folder that holds a run — finished, or interrupted with a checkpoint or metrics to
 // lose — is refused unless --resume continues it. End to end through the executable.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -57,10 +58,11 @@ std::string listing(const std::map<std::string, std::string>& files) {
   return s.str();
 }
 
-// One finished run, trained once per test binary; each test works on a copy.
+// One finished run, trained once per test process (ctest runs each test in a process of its own,
+// several at once: the folder is the process's own); each test works on a copy.
 const fs::path& finished_run() {
   static const fs::path dir = [] {
-    const fs::path d = temp("finished");
+    const fs::path d = temp("finished_" + std::to_string(::getpid()));
     const Output t = run(kTiny + "--out " + d.string());
     EXPECT_EQ(t.status, 0) << t.text;
     return d;
