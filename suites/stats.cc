@@ -179,21 +179,6 @@ Interval probability_of_improvement_ci(const TaskScores& x, const TaskScores& y,
   return stratified_bootstrap_pair(x, y, aggregate_probability_of_improvement, options);
 }
 
-double normalize(double score, double random, double reference) {
-  TANDEM_CHECK(reference != random, "normalization needs reference != random");
-  return (score - random) / (reference - random);
-}
-
-TaskScores normalize_scores(const TaskScores& scores, const std::vector<double>& random,
-                            const std::vector<double>& reference) {
-  TANDEM_CHECK(scores.size() == random.size() && scores.size() == reference.size(),
-               "one random and one reference score per task");
-  TaskScores out = scores;
-  for (size_t t = 0; t < out.size(); ++t)
-    for (double& s : out[t]) s = normalize(s, random[t], reference[t]);
-  return out;
-}
-
 StartNormalization normalize_against_starts(const std::vector<std::vector<StartAndFinal>>& labels,
                                             bool higher_is_better) {
   auto better = [&](double a, double b) { return higher_is_better ? a > b : a < b; };

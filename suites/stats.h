@@ -83,12 +83,6 @@ Interval aggregate_iqm_ci(const TaskScores& scores, const BootstrapOptions& opti
 Interval probability_of_improvement_ci(const TaskScores& x, const TaskScores& y,
                                        const BootstrapOptions& options = {});
 
-// (score - random) / (reference - random): random scores 0, reference scores 1. Works for
-// metrics where lower is better too, when `reference` is the best (lowest) value.
-double normalize(double score, double random, double reference);
-// Normalizes task t's scores with random[t] and reference[t].
-TaskScores normalize_scores(const TaskScores& scores, const std::vector<double>& random,
-                            const std::vector<double>& reference);
 
 // One run of a task: its score at the evaluation at env step 0 (where it started) and its final.
 struct StartAndFinal {

@@ -63,17 +63,6 @@ TEST(Stats, AggregatesByHand) {
   EXPECT_NEAR(aggregate_iqm({{1, 3}, {10}}), 5.75 / 1.5, 1e-12);
 }
 
-TEST(Stats, NormalizationByHand) {
-  EXPECT_DOUBLE_EQ(normalize(5, 1, 9), 0.5);
-  EXPECT_DOUBLE_EQ(normalize(1, 1, 9), 0.0);
-  EXPECT_DOUBLE_EQ(normalize(9, 1, 9), 1.0);
-  EXPECT_DOUBLE_EQ(normalize(2, 10, 0), 0.8);  // lower is better: the best is the reference
-  TaskScores n = normalize_scores({{1, 9}, {20}}, {1, 10}, {9, 30});
-  EXPECT_DOUBLE_EQ(n[0][0], 0.0);
-  EXPECT_DOUBLE_EQ(n[0][1], 1.0);
-  EXPECT_DOUBLE_EQ(n[1][0], 0.5);
-}
-
 // Fresh networks (ppo: 110 → 330, 130 → 350) beside an expert's snapshot (dpo: 412.0 → 409.9,
 // 413.2 → 411.1): reference dpo's final mean 410.5, lowest start ppo's mean 120, scale 290.5.
 TEST(Stats, NormalizationAgainstEachRunsOwnStartByHand) {
