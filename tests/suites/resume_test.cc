@@ -110,10 +110,17 @@ TEST(Resume, ApaKilledAtThreePointsResumesBitForBitAndKeepsLearning) {
                              "pendulum_apa", {2048, 4096, 6144});
 }
 
-TEST(Resume, TextPpoAndApaResumeBitForBit) {
-  for (const char* algorithm : {"ppo", "apa"}) {
-    expect_resumes_bit_for_bit([algorithm](const std::string& d) { return sort_run(d, algorithm); },
-                               std::string("sort_") + algorithm, {300, 600, 900});
+TEST(Resume, TextPpoApaAndAihfResumeBitForBit) {
+  for (const char* algorithm : {"ppo", "apa", "aihf"}) {
+    expect_resumes_bit_for_bit(
+        [algorithm](const std::string& d) {
+          RunRequest r = sort_run(d, algorithm);
+          if (std::string(algorithm) == "aihf")
+            r.set.insert(r.set.end(), {"pairs=64", "heldout_pairs=32", "demonstrations=16",
+                                       "best_of=2", "rounds=2"});
+          return r;
+        },
+        std::string("sort_") + algorithm, {300, 600, 900});
   }
 }
 
