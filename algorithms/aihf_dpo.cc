@@ -22,6 +22,7 @@
 #include "algorithms/demonstration_pairs.h"
 #include "algorithms/dpo.h"
 #include "algorithms/evaluation.h"
+#include "algorithms/offline_checkpoint.h"
 
 namespace tandem::algorithms {
 namespace {
@@ -30,6 +31,7 @@ struct AihfDpoConfig {
   PreferenceFeedbackConfig feedback;
   DemonstrationConfig demos;
   DpoSettings dpo;
+  OfflineCheckpointSettings checkpointing;
   double w_d = 1.0;
   double w_p = 1.0;
   int64_t rounds = 1;
@@ -40,6 +42,7 @@ struct AihfDpoConfig {
     feedback.visit(v);
     demos.visit(v);
     dpo.visit(v);
+    checkpointing.visit(v);
     v.field("w_d", w_d, 0.0, 1e6, "weight of the demonstration pairs (y^E ≻ y')");
     v.field("w_p", w_p, 0.0, 1e6, "weight of the preference pairs (y_w ≻ y_l)");
     v.field("rounds", rounds, int64_t{1}, int64_t{1000}, "outer rounds (new y' each round)");
@@ -78,22 +81,56 @@ class AihfDpo : public Algorithm {
     trainer.set_reference(reference);
     json metrics = {{"aihf/preference_pairs", static_cast<int64_t>(prefs.train.size())},
                     {"aihf/demonstrations", static_cast<int64_t>(demos.episodes.size())}};
-    // held-out preference pairs measure the implicit reward (w_P = 0 has none: no such metric)
-    trainer.heldout_metrics(prefs.heldout, &metrics);
-    ctx.report(0, metrics, *policy_);
+    OfflineCheckpoints checkpoints(ctx, "aihf_dpo", *policy_, &trainer.optimizer(),
+                                   config_.checkpointing);
+    // torch's RNG as the current round began: its y' were sampled from there, so a resumed run
+    // samples them again, identically (they are not in the checkpoint); and self-play's π_ref
+    torch::Tensor round_rng;
+    checkpoints.set_extra(
+        [&](torch::serialize::OutputArchive& a) {
+          a.write("round_rng", round_rng);
+          torch::serialize::OutputArchive ref;
+          reference->save(ref);
+          a.write("reference", ref);
+        },
+        [&](torch::serialize::InputArchive& a) {
+          a.read("round_rng", round_rng);
+          torch::serialize::InputArchive ref;
+          a.read("reference", ref);
+          std::shared_ptr<agents::PolicyImpl> loaded = reference->clone_policy();
+          loaded->load(ref);
+          agents::copy_policy_state(*loaded, *reference);
+        });
+    const std::optional<json> resumed = checkpoints.resume();
+    int64_t first_round = 0, done = 0;
+    if (resumed) {
+      first_round = resumed->at("round").get<int64_t>();
+      done = resumed->at("done").get<int64_t>();
+    } else {
+      // held-out preference pairs measure the implicit reward (w_P = 0 has none: no such metric)
+      trainer.heldout_metrics(prefs.heldout, &metrics);
+      ctx.report(0, metrics, *policy_);
+    }
 
-    int64_t done = 0;
-    for (int64_t round = 0; round < config_.rounds; ++round) {
-      if (config_.self_play && round > 0) {
+    at::Generator rng = torch::globalContext().defaultGenerator(torch::kCPU);
+    for (int64_t round = first_round; round < config_.rounds; ++round) {
+      const bool resumed_round = resumed && round == first_round;
+      if (config_.self_play && round > 0 && !resumed_round) {
         reference = agents::frozen_copy(*policy_);  // π_ref ← π_k
         trainer.set_reference(reference);
         ctx.set_reference(reference);
       }
-      std::vector<PreferencePair> demo_pairs;
-      if (config_.w_d > 0) {
-        agents::PolicyImpl& sampler = config_.self_play ? *policy_ : *reference;
-        demo_pairs = demonstration_pairs(sampler, make_env, demos.episodes);
+      torch::Tensor rng_now;
+      if (resumed_round) {
+        rng_now = rng.get_state();
+        rng.set_state(round_rng);
+      } else {
+        round_rng = rng.get_state();
       }
+      std::vector<PreferencePair> demo_pairs;
+      // y' ~ π_ref: the start policy, or (self-play) π_k, of which π_ref is a copy
+      if (config_.w_d > 0) demo_pairs = demonstration_pairs(*reference, make_env, demos.episodes);
+      if (resumed_round) rng.set_state(rng_now);
       std::vector<const PreferencePair*> pref_pairs, demo_pair_ptrs;
       for (const PreferencePair& p : prefs.train) pref_pairs.push_back(&p);
       for (const PreferencePair& p : demo_pairs) demo_pair_ptrs.push_back(&p);
@@ -104,11 +141,8 @@ class AihfDpo : public Algorithm {
       const int64_t budget = (o.total_steps - done) / (config_.rounds - round);
       // held out: only the preference pairs never trained on
       done = trainer.train(ctx, pref_pairs, demo_pair_ptrs, {config_.w_d, config_.w_p},
-                           prefs.heldout, budget, done, &metrics);
-    }
-    if (!ctx.checkpoint_path().empty()) {
-      save_checkpoint(ctx.checkpoint_path(), *policy_, &trainer.optimizer(),
-                      {{"algorithm", "aihf_dpo"}, {"env_steps", done}});
+                           prefs.heldout, budget, done, &metrics,
+                           {&checkpoints, {{"round", round}}, resumed_round ? &*resumed : nullptr});
     }
   }
 

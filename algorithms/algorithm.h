@@ -38,8 +38,7 @@ struct RunOptions {
   std::string out_dir;             // run folder; empty: no files written
   int threads = 1;                 // torch intra-op threads and env stepping threads
   bool progress = true;            // progress bar on stderr
-  bool resume = false;             // continue from out_dir's checkpoint, where the algorithm
-                                   //   can (the on-policy ones); else start afresh
+  bool resume = false;             // continue from out_dir's checkpoint (none: start afresh)
 };
 
 class RunContext {

@@ -109,6 +109,43 @@ bool SourceBatches::report_due() {
   return true;
 }
 
+json SourceBatches::state() const {
+  if (one_source_) return {{"one_source", one_source_->state()}};
+  auto stream = [](const Stream& s) {
+    return json{{"items", s.items}, {"position", s.position}, {"order", s.order}};
+  };
+  return {{"preferences", stream(preferences_)},
+          {"demonstrations", stream(demonstrations_)},
+          {"total", total_},
+          {"processed", processed_},
+          {"next_report", next_report_},
+          {"turn", turn_}};
+}
+
+void SourceBatches::restore(const json& state) {
+  if (one_source_) {
+    if (!state.contains("one_source"))
+      throw Error("the checkpoint's minibatch schedule mixes two sources, this run's has one");
+    one_source_->restore(state.at("one_source"));
+    return;
+  }
+  if (!state.contains("preferences") ||
+      state.at("preferences").at("items").get<int64_t>() != preferences_.items ||
+      state.at("demonstrations").at("items").get<int64_t>() != demonstrations_.items ||
+      state.at("total").get<int64_t>() != total_)
+    throw Error("the checkpoint's minibatch schedule is over other data or another budget: " +
+                std::string("the data changed since; start afresh in a new --out"));
+  auto stream = [](const json& j, Stream* s) {
+    s->position = j.at("position").get<int64_t>();
+    s->order = j.at("order").get<std::vector<int64_t>>();
+  };
+  stream(state.at("preferences"), &preferences_);
+  stream(state.at("demonstrations"), &demonstrations_);
+  processed_ = state.at("processed").get<int64_t>();
+  next_report_ = state.at("next_report").get<int64_t>();
+  turn_ = state.at("turn").get<int64_t>();
+}
+
 torch::Tensor SourceBatches::demonstration_mask(const std::vector<int64_t>& rows) const {
   if (demonstrations_.items == 0) return {};
   return torch::tensor(rows, torch::kLong) >= demonstrations_.offset;

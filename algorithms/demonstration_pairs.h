@@ -40,6 +40,9 @@ class SourceBatches {
   bool report_due();
   // [rows.size()] bool, true on a demonstration pair's row; undefined without demonstration pairs.
   torch::Tensor demonstration_mask(const std::vector<int64_t>& rows) const;
+  // The place in the schedule, both shuffles included (ItemBatches::state).
+  json state() const;
+  void restore(const json& state);
 
  private:
   // one source's rows, [offset, offset + items), reshuffled at each pass

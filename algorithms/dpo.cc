@@ -14,6 +14,7 @@
 
 #include "algorithms/checkpoint.h"
 #include "algorithms/demonstration_pairs.h"
+#include "algorithms/offline_checkpoint.h"
 #include "algorithms/preference_losses.h"
 
 namespace tandem::algorithms {
@@ -42,8 +43,8 @@ PairLogLik all_log_likelihoods(agents::PolicyImpl& policy,
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> c, r;
   for (size_t start = 0; start < pairs.size(); start += 64) {
-    std::vector<const PreferencePair*> chunk(
-        pairs.begin() + start, pairs.begin() + std::min(pairs.size(), start + 64));
+    std::vector<const PreferencePair*> chunk(pairs.begin() + start,
+                                             pairs.begin() + std::min(pairs.size(), start + 64));
     PairLogLik l = log_likelihoods(policy, chunk);
     c.push_back(l.chosen);
     r.push_back(l.rejected);
@@ -62,8 +63,9 @@ std::vector<const PreferencePair*> pointers(const std::vector<PreferencePair>& p
 DpoTrainer::DpoTrainer(agents::Policy policy, const DpoSettings& settings)
     : policy_(std::move(policy)), settings_(settings) {
   flat_ = std::make_unique<FlatParameters>(policy_->actor_parameters());
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      std::vector<torch::Tensor>{flat_->flat()}, torch::optim::AdamOptions(settings_.learning_rate));
+  optimizer_ =
+      std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{flat_->flat()},
+                                           torch::optim::AdamOptions(settings_.learning_rate));
 }
 
 void DpoTrainer::heldout_metrics(const std::vector<PreferencePair>& heldout, json* metrics) {
@@ -83,7 +85,8 @@ int64_t DpoTrainer::train(RunContext& ctx,
                           const std::vector<const PreferencePair*>& preference_pairs,
                           const std::vector<const PreferencePair*>& demonstration_pairs,
                           const SourceWeights& weights, const std::vector<PreferencePair>& heldout,
-                          int64_t items, int64_t done, json* metrics) {
+                          int64_t items, int64_t done, json* metrics,
+                          const DpoCheckpointing& checkpointing) {
   // rows: the preference pairs, then the demonstration pairs
   std::vector<const PreferencePair*> pairs = preference_pairs;
   pairs.insert(pairs.end(), demonstration_pairs.begin(), demonstration_pairs.end());
@@ -92,6 +95,21 @@ int64_t DpoTrainer::train(RunContext& ctx,
                         static_cast<int64_t>(demonstration_pairs.size()), settings_.batch_size,
                         items, ctx.options().eval_interval);
   double loss_sum = 0, chosen_sum = 0, rejected_sum = 0, seen = 0;  // since the last report
+  auto place = [&] {
+    json p = checkpointing.outer;
+    p["done"] = done;
+    p["batches"] = batches.state();
+    p["sums"] = {loss_sum, chosen_sum, rejected_sum, seen};
+    return p;
+  };
+  if (const json* p = checkpointing.resumed) {
+    batches.restore(p->at("batches"));
+    const json& sums = p->at("sums");
+    loss_sum = sums[0].get<double>();
+    chosen_sum = sums[1].get<double>();
+    rejected_sum = sums[2].get<double>();
+    seen = sums[3].get<double>();
+  }
   for (std::vector<int64_t> rows; batches.next(&rows);) {
     std::vector<const PreferencePair*> batch;
     for (int64_t i : rows) batch.push_back(pairs[i]);
@@ -110,7 +128,8 @@ int64_t DpoTrainer::train(RunContext& ctx,
     chosen_sum += l.chosen_reward.sum().item<double>();
     rejected_sum += l.rejected_reward.sum().item<double>();
     seen += n;
-    if (batches.report_due()) {
+    const bool reported = batches.report_due();
+    if (reported) {
       (*metrics)["dpo/train_loss"] = loss_sum / seen;
       (*metrics)["dpo/train_chosen_reward"] = chosen_sum / seen;
       (*metrics)["dpo/train_rejected_reward"] = rejected_sum / seen;
@@ -120,7 +139,11 @@ int64_t DpoTrainer::train(RunContext& ctx,
       ctx.report(done + batches.processed(), *metrics, *policy_);
       loss_sum = chosen_sum = rejected_sum = seen = 0;
     }
+    if (checkpointing.checkpoints)
+      checkpointing.checkpoints->after_step(reported, done + batches.processed(), place);
   }
+  if (checkpointing.checkpoints)
+    checkpointing.checkpoints->finish(done + batches.processed(), place());
   return done + batches.processed();
 }
 
@@ -129,11 +152,13 @@ namespace {
 struct DpoConfig {
   PreferenceFeedbackConfig feedback;
   DpoSettings dpo;
+  OfflineCheckpointSettings checkpointing;
 
   template <class V>
   void visit(V& v) {
     feedback.visit(v);
     dpo.visit(v);
+    checkpointing.visit(v);
   }
 };
 
@@ -155,14 +180,16 @@ class Dpo : public Algorithm {
     DpoTrainer trainer(policy_, config_.dpo);
     trainer.set_reference(reference);
     json metrics = {{"dpo/train_pairs", static_cast<int64_t>(data.train.size())}};
-    trainer.heldout_metrics(data.heldout, &metrics);
-    ctx.report(0, metrics, *policy_);
-    const int64_t done = trainer.train(ctx, pointers(data.train), {}, SourceWeights{}, data.heldout,
-                                       ctx.options().total_steps, 0, &metrics);
-    if (!ctx.checkpoint_path().empty()) {
-      save_checkpoint(ctx.checkpoint_path(), *policy_, &trainer.optimizer(),
-                      {{"algorithm", "dpo"}, {"env_steps", done}});
+    OfflineCheckpoints checkpoints(ctx, "dpo", *policy_, &trainer.optimizer(),
+                                   config_.checkpointing);
+    const std::optional<json> resumed = checkpoints.resume();
+    if (!resumed) {
+      trainer.heldout_metrics(data.heldout, &metrics);
+      ctx.report(0, metrics, *policy_);
     }
+    trainer.train(ctx, pointers(data.train), {}, SourceWeights{}, data.heldout,
+                  ctx.options().total_steps, 0, &metrics,
+                  {&checkpoints, json::object(), resumed ? &*resumed : nullptr});
   }
 
  private:

@@ -7,10 +7,10 @@
 // log π(y|x) is the masked sum of Policy::evaluate's per-step log-probs: tokens and torques alike.
 #pragma once
 
+#include <torch/optim/adam.h>
+
 #include <memory>
 #include <vector>
-
-#include <torch/optim/adam.h>
 
 #include "algorithms/algorithm.h"
 #include "algorithms/feedback.h"
@@ -34,6 +34,17 @@ struct DpoSettings {
   }
 };
 
+class OfflineCheckpoints;
+
+// Where a DpoTrainer::train call takes its checkpoints: `outer` is the caller's place (AIHF-DPO's
+// round), kept in every checkpoint beside the trainer's; `resumed`, the place a resumed run
+// restored (its minibatch schedule and partial sums go on from there).
+struct DpoCheckpointing {
+  OfflineCheckpoints* checkpoints = nullptr;
+  json outer = json::object();
+  const json* resumed = nullptr;
+};
+
 class DpoTrainer {
  public:
   // Trains `policy` (its actor parameters) against `reference`, which it does not own.
@@ -47,12 +58,14 @@ class DpoTrainer {
   // Trains on the preference pairs and the demonstration pairs (none: DPO) under `weights` until
   // `items` more pairs are processed, reporting through ctx at its evaluation interval, with the
   // held-out metrics of `heldout` (empty: none); `done` counts the pairs processed before (the
-  // step axis of the reports). Returns the pairs processed after this call.
+  // step axis of the reports). Returns the pairs processed after this call. Checkpoints (when
+  // given) are written after every evaluation and on Ctrl-C, with "done", "batches" and "sums".
   int64_t train(RunContext& ctx, const std::vector<const PreferencePair*>& preference_pairs,
                 const std::vector<const PreferencePair*>& demonstration_pairs,
                 const SourceWeights& weights, const std::vector<PreferencePair>& heldout,
-                int64_t items, int64_t done, json* metrics);
-  const torch::optim::Adam& optimizer() const { return *optimizer_; }
+                int64_t items, int64_t done, json* metrics,
+                const DpoCheckpointing& checkpointing = {});
+  torch::optim::Adam& optimizer() { return *optimizer_; }
 
  private:
   agents::Policy policy_, reference_;

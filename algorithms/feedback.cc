@@ -29,6 +29,15 @@ constexpr int64_t kChunk = 64;      // episode starts sampled together
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
+// What a cache key adds for the env's gold signal: the env's own description of it
+// (EnvSpec::recommended "gold_reward", which text tasks set), so feedback made under an earlier
+// gold reward is made again instead of failing to replay; nothing where the env gives none
+// (keys stay as they were).
+std::string gold_key(const EnvFactory& make_env) {
+  const json gold = make_env()->spec().recommended.value("gold_reward", json());
+  return gold.is_null() ? std::string() : "|gold " + gold.dump();
+}
+
 Episode row_episode(const EpisodeSet& set, int64_t k) {
   Episode e;
   e.context = set.contexts[k];
@@ -212,12 +221,33 @@ std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
       envs.push_back(std::move(b));
     }
     EpisodeSet set = run_episodes(policy, envs, first, /*deterministic=*/false);
+    std::vector<Episode> a, b;
+    for (int64_t k = 0; k < n; ++k) {
+      a.push_back(row_episode(set, 2 * k));
+      b.push_back(row_episode(set, 2 * k + 1));
+    }
+    // a tie says nothing about the gold reward: play the second side again from the same start
+    for (int64_t round = 0; round < config.tie_redraws; ++round) {
+      std::vector<int64_t> tied;
+      for (int64_t k = 0; k < n; ++k)
+        if (a[k].gold_return == b[k].gold_return) tied.push_back(k);
+      if (tied.empty()) break;
+      std::vector<std::unique_ptr<envs::Env>> again;
+      std::vector<std::vector<float>> again_first;
+      for (int64_t k : tied) {
+        again.push_back(make_env());
+        again.back()->set_evaluation(config.prompts == "eval");
+        again_first.push_back(again.back()->reset_to_context(a[k].context));
+      }
+      EpisodeSet redrawn = run_episodes(policy, again, again_first, /*deterministic=*/false);
+      for (size_t j = 0; j < tied.size(); ++j)
+        b[tied[j]] = row_episode(redrawn, static_cast<int64_t>(j));
+    }
     for (int64_t k = 0; k < n; ++k) {
       const double u_label = rng.uniform();
       const double u_flip = rng.uniform();
-      pairs.push_back(bradley_terry_pair(row_episode(set, 2 * k), row_episode(set, 2 * k + 1),
-                                         config.temperature, config.flip_fraction, u_label,
-                                         u_flip));
+      pairs.push_back(bradley_terry_pair(std::move(a[k]), std::move(b[k]), config.temperature,
+                                         config.flip_fraction, u_label, u_flip));
     }
     if (progress)
       std::fprintf(stderr, "\rpreference pairs: %lld/%lld", static_cast<long long>(pairs.size()),
@@ -354,6 +384,7 @@ std::string cached_preferences(const std::string& key, const std::vector<PolicyS
   // whole-episode pairs keep the key they always had
   json settings = config_to_json(config);
   if (config.segment_length == 0) settings.erase("segment_length");
+  if (config.tie_redraws == 0) settings.erase("tie_redraws");
   const std::string full = "preferences v1|" + key + "|" + settings.dump();
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(text::fnv1a64(full)));
@@ -383,7 +414,8 @@ PreferenceData preference_data(const std::string& env_id, const json& env_option
                                const json& policy_config, agents::PolicyImpl& start,
                                const EnvFactory& make_env, const PreferenceFeedbackConfig& config,
                                bool progress) {
-  std::string key = env_id + "|" + env_options.dump() + "|" + policy_config.dump();
+  std::string key =
+      env_id + "|" + env_options.dump() + "|" + policy_config.dump() + gold_key(make_env);
   std::vector<PolicySource> sources = {{"start", &start}};
   std::vector<agents::Policy> snapshots;  // the expert's, when they play
   if (config.policy_mix == "expert") {
@@ -402,7 +434,8 @@ PreferenceData preference_data(const std::string& env_id, const json& env_option
       snapshots.push_back(load_run_policy(s.dir, *env));
       sources.push_back({s.name, snapshots.back().get()});
     }
-    key = env_id + "|" + env_options.dump() + "|expert " + fs::path(expert.dir).filename().string();
+    key = env_id + "|" + env_options.dump() + "|expert " +
+          fs::path(expert.dir).filename().string() + gold_key(make_env);
   }
   PreferenceConfig train;
   train.pairs = config.pairs;
@@ -410,6 +443,7 @@ PreferenceData preference_data(const std::string& env_id, const json& env_option
   train.flip_fraction = config.flip_fraction;
   train.seed = config.feedback_seed;
   train.segment_length = config.segment_length;
+  train.tie_redraws = config.tie_redraws;
   PreferenceConfig heldout = train;
   heldout.pairs = config.heldout_pairs;
   heldout.prompts = "eval";
@@ -524,7 +558,7 @@ DemonstrationData demonstration_data(const std::string& env_id, const json& env_
   DemonstrationData d;
   d.path = cache_file(env_id, "demonstrations",
                       "demonstrations v1|" + env_id + "|" + env_options.dump() + "|" + source +
-                          "|" + settings.dump());
+                          "|" + settings.dump() + gold_key(make_env));
   {
     FileLock lock(d.path + ".lock");
     if (!fs::exists(d.path)) {
@@ -581,6 +615,27 @@ bool ItemBatches::report_due() {
   if (processed_ < next_report_ && processed_ < total_) return false;
   while (next_report_ <= processed_) next_report_ += eval_interval_;
   return true;
+}
+
+json ItemBatches::state() const {
+  return {{"items", items_},
+          {"total", total_},
+          {"processed", processed_},
+          {"position", position_},
+          {"next_report", next_report_},
+          {"order", order_}};
+}
+
+void ItemBatches::restore(const json& state) {
+  if (state.at("items").get<int64_t>() != items_ || state.at("total").get<int64_t>() != total_)
+    throw Error("the checkpoint's minibatch schedule is over " + state.at("items").dump() +
+                " items and a budget of " + state.at("total").dump() + ", this run's over " +
+                std::to_string(items_) + " and " + std::to_string(total_) +
+                ": its data or budget changed since; start afresh in a new --out");
+  processed_ = state.at("processed").get<int64_t>();
+  position_ = state.at("position").get<int64_t>();
+  next_report_ = state.at("next_report").get<int64_t>();
+  order_ = state.at("order").get<std::vector<int64_t>>();
 }
 
 agents::TrajectoryBatch episodes_batch(const std::vector<const Episode*>& episodes,

@@ -63,6 +63,10 @@ struct PreferencePair {
   bool flipped = false;  // the label was flipped on purpose (flip_fraction)
 };
 
+constexpr const char* kTieRedrawsHelp =
+    "whole-episode pairs: a pair whose two episodes have equal gold returns has its second "
+    "episode played again from the same start, up to this many times (0: never)";
+
 struct PreferenceConfig {
   int64_t pairs = 1000;
   double temperature = 1.0;
@@ -70,6 +74,7 @@ struct PreferenceConfig {
   std::string prompts = "train";
   int64_t seed = 0;
   int64_t segment_length = 0;
+  int64_t tie_redraws = 0;
 
   template <class V>
   void visit(V& v) {
@@ -82,6 +87,7 @@ struct PreferenceConfig {
     v.field("seed", seed, int64_t{0}, int64_t{1} << 53, "episode starts, sampling and labels");
     v.field("segment_length", segment_length, int64_t{0}, int64_t{1} << 30,
             "steps per compared segment (0: whole episodes)");
+    v.field("tie_redraws", tie_redraws, int64_t{0}, int64_t{64}, kTieRedrawsHelp);
   }
 };
 
@@ -95,6 +101,15 @@ PreferencePair bradley_terry_pair(Episode a, Episode b, double temperature, doub
 // Two episodes of `policy` (sampled) from each of config.pairs episode starts, labelled by
 // Bradley–Terry on their gold returns (config.segment_length must be 0). `progress`: a progress
 // line on stderr.
+// Ties: a pair whose episodes have equal gold returns gets p = σ(0) = ½, a coin-flip label that
+// carries no information about the gold reward (on text/sentiment about half the base model's
+// pairs: most completions hold no AFINN word and score 0). Its second episode is played again
+// from the same start, up to config.tie_redraws times, so ties become rare; a tie that remains
+// keeps its coin-flip hard label, whose Bradley–Terry loss in expectation over the flip is the
+// ½ label's, −½ log σ(d) − ½ log σ(−d) (d = r_a − r_b): minimal at d = 0, so the learner is pulled
+// toward scoring the two alike, as a ½ label would. The rule reads only the returns: control
+// returns are continuous and practically never tie; envs where ties are common recommend
+// redraws (text/sentiment).
 std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
                                                   const EnvFactory& make_env,
                                                   const PreferenceConfig& config, bool progress);
@@ -189,6 +204,7 @@ struct PreferenceFeedbackConfig {
   int64_t segment_length = 0;
   std::string policy_mix = "start";
   int64_t expert_steps = 0;
+  int64_t tie_redraws = 0;
 
   template <class V>
   void visit(V& v) {
@@ -211,6 +227,7 @@ struct PreferenceFeedbackConfig {
             "snapshots random/early/mid/late in equal shares (MuJoCo envs recommend it)");
     v.field("expert_steps", expert_steps, int64_t{0}, int64_t{1} << 40,
             "training budget of the cached expert (0: the env's recommended budget)");
+    v.field("tie_redraws", tie_redraws, int64_t{0}, int64_t{64}, kTieRedrawsHelp);
   }
 };
 
@@ -239,6 +256,10 @@ class ItemBatches {
   double epoch() const { return static_cast<double>(processed_) / items_; }
   // True once each time an evaluation interval is crossed, and after the last minibatch.
   bool report_due();
+  // The place in the schedule (the current shuffle included), for a checkpoint; restore()
+  // refuses a state of another schedule (other item count or budget).
+  json state() const;
+  void restore(const json& state);
 
  private:
   int64_t items_, batch_size_, total_, eval_interval_;

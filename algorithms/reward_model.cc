@@ -7,6 +7,7 @@
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
 #include "algorithms/feedback.h"
+#include "algorithms/offline_checkpoint.h"
 #include "algorithms/preference_losses.h"
 #include "envs/error.h"
 
@@ -147,11 +148,13 @@ namespace {
 struct RewardModelConfig {
   PreferenceFeedbackConfig feedback;
   RewardTrainingSettings training;
+  OfflineCheckpointSettings checkpointing;
 
   template <class V>
   void visit(V& v) {
     feedback.visit(v);
     training.visit(v, /*prefixed=*/false);
+    checkpointing.visit(v);
   }
 };
 
@@ -182,18 +185,33 @@ class RewardModelAlgorithm : public Algorithm {
     const int64_t n = static_cast<int64_t>(pairs.size());
     json metrics = {{"rm/heldout_ceiling", ceiling},
                     {"rm/train_pairs", n},
-                    {"rm/heldout_pairs", static_cast<int64_t>(heldout.size())},
-                    {"rm/heldout_accuracy", trainer.accuracy(heldout)}};
-    ctx.report(0, metrics, *policy_);
+                    {"rm/heldout_pairs", static_cast<int64_t>(heldout.size())}};
     ItemBatches batches(n, config_.training.batch_size, ctx.options().total_steps,
                         ctx.options().eval_interval);
     double loss_sum = 0, right = 0, seen = 0;  // since the last report
+    // the policy is not trained: the reward and its optimizer are the checkpoint's extra state
+    OfflineCheckpoints checkpoints(ctx, "reward_model", *policy_, nullptr, config_.checkpointing);
+    checkpoints.set_extra([&](torch::serialize::OutputArchive& a) { trainer.save(a); },
+                          [&](torch::serialize::InputArchive& a) { trainer.load(a); });
+    auto place = [&] {
+      return json{{"batches", batches.state()}, {"sums", {loss_sum, right, seen}}};
+    };
+    if (const std::optional<json> p = checkpoints.resume()) {
+      batches.restore(p->at("batches"));
+      loss_sum = p->at("sums")[0].get<double>();
+      right = p->at("sums")[1].get<double>();
+      seen = p->at("sums")[2].get<double>();
+    } else {
+      metrics["rm/heldout_accuracy"] = trainer.accuracy(heldout);
+      ctx.report(0, metrics, *policy_);
+    }
     for (std::vector<int64_t> rows; batches.next(&rows);) {
       const RewardTrainer::Step step = trainer.step(train_pairs, rows);
       loss_sum += step.loss * rows.size();
       right += step.right;
       seen += rows.size();
-      if (batches.report_due()) {
+      const bool reported = batches.report_due();
+      if (reported) {
         metrics["rm/train_loss"] = loss_sum / seen;
         metrics["rm/train_accuracy"] = right / seen;
         metrics["rm/heldout_accuracy"] = trainer.accuracy(heldout);
@@ -201,17 +219,17 @@ class RewardModelAlgorithm : public Algorithm {
         ctx.report(batches.processed(), metrics, *policy_);
         loss_sum = right = seen = 0;
       }
+      checkpoints.after_step(reported, batches.processed(), place);
     }
     if (!ctx.checkpoint_path().empty()) {
       const std::string dir = fs::path(ctx.checkpoint_path()).parent_path().string();
       save_reward_model(dir, trainer.reward(), config_.training,
-                        {{"heldout_accuracy", metrics["rm/heldout_accuracy"]},
+                        {{"heldout_accuracy", trainer.accuracy(heldout)},
                          {"heldout_ceiling", ceiling},
                          {"train_pairs", data.train_path},
                          {"heldout_pairs", data.heldout_path}});
-      save_checkpoint(ctx.checkpoint_path(), *policy_, nullptr,
-                      {{"algorithm", "reward_model"}, {"env_steps", batches.processed()}});
     }
+    checkpoints.finish(batches.processed(), place());
   }
 
  private:

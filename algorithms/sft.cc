@@ -12,6 +12,7 @@
 #include "algorithms/checkpoint.h"
 #include "algorithms/feedback.h"
 #include "algorithms/flat_parameters.h"
+#include "algorithms/offline_checkpoint.h"
 #include "algorithms/preference_losses.h"
 
 namespace tandem::algorithms {
@@ -23,9 +24,11 @@ struct SftConfig {
   double learning_rate = 1e-3;
   double max_grad_norm = 1.0;
 
+  OfflineCheckpointSettings checkpointing;
   template <class V>
   void visit(V& v) {
     demos.visit(v);
+    checkpointing.visit(v);
     v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "episodes per gradient step");
     v.field("learning_rate", learning_rate, 0.0, 1.0, "Adam step size");
     v.field("max_grad_norm", max_grad_norm, 0.0, 1e9, "global gradient-norm clip (0: off)");
@@ -63,10 +66,18 @@ class Sft : public Algorithm {
                                  torch::optim::AdamOptions(config_.learning_rate));
     json metrics = {{"sft/demonstrations", static_cast<int64_t>(all.size())},
                     {"sft/demonstrator_return", demos.gold_return_mean}};
-    ctx.report(0, metrics, *policy_);
     ItemBatches batches(static_cast<int64_t>(all.size()), config_.batch_size,
                         ctx.options().total_steps, ctx.options().eval_interval);
     double nll_sum = 0, seen = 0;  // since the last report
+    OfflineCheckpoints checkpoints(ctx, "sft", *policy_, &optimizer, config_.checkpointing);
+    auto place = [&] { return json{{"batches", batches.state()}, {"sums", {nll_sum, seen}}}; };
+    if (const std::optional<json> p = checkpoints.resume()) {
+      batches.restore(p->at("batches"));
+      nll_sum = p->at("sums")[0].get<double>();
+      seen = p->at("sums")[1].get<double>();
+    } else {
+      ctx.report(0, metrics, *policy_);
+    }
     for (std::vector<int64_t> rows; batches.next(&rows);) {
       std::vector<const Episode*> episodes;
       for (int64_t i : rows) episodes.push_back(all[i]);
@@ -79,17 +90,16 @@ class Sft : public Algorithm {
       optimizer.step();
       nll_sum += loss.item<double>() * rows.size();
       seen += rows.size();
-      if (batches.report_due()) {
+      const bool reported = batches.report_due();
+      if (reported) {
         metrics["sft/train_nll_per_step"] = nll_sum / seen;
         metrics["sft/epoch"] = batches.epoch();
         ctx.report(batches.processed(), metrics, *policy_);
         nll_sum = seen = 0;
       }
+      checkpoints.after_step(reported, batches.processed(), place);
     }
-    if (!ctx.checkpoint_path().empty()) {
-      save_checkpoint(ctx.checkpoint_path(), *policy_, &optimizer,
-                      {{"algorithm", "sft"}, {"env_steps", batches.processed()}});
-    }
+    checkpoints.finish(batches.processed(), place());
   }
 
  private:

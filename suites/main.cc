@@ -100,9 +100,9 @@ int main(int argc, char** argv) {
   bool quiet = false;
   train->add_flag("--quiet", quiet, "no progress bar");
   train->add_flag("--resume", run.resume,
-                  "continue the interrupted run in --out from its checkpoint (same configuration; "
-                  "on-policy algorithms: weights, optimizer, RNG, counters; episodes in flight "
-                  "restart); others start over");
+                  "continue the interrupted run in --out from its checkpoint (same configuration): "
+                  "every algorithm goes on exactly where it stopped and writes the metrics the "
+                  "uninterrupted run would");
 
   tandem::suites::EvalRequest eval;
   bool stochastic = false;

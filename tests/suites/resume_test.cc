@@ -1,4 +1,4 @@
-// `tandem train --resume`: an interrupted on-policy run continues from its checkpoint — weights,
+// `tandem train --resume`: an interrupted run continues from its checkpoint — weights,
 // optimizer, RNG and counters restored, the metrics cut back to the checkpoint — and refuses a
 // folder made with another configuration.
 #include <gtest/gtest.h>
@@ -69,8 +69,11 @@ RunRequest sort_run(const std::string& dir, const std::string& algorithm) {
 // every env's simulator state in flight come back. And it keeps learning: the policy moves
 // after the resume (approx_kl > 0; a resume that cut the optimizer off from the weights left
 // it at ~1e-9).
+// `moving`: a metric that must stay above 1e-6 after the resume (none: the offline learners,
+// whose resumed metrics equal the uninterrupted run's, which learns).
 void expect_resumes_bit_for_bit(const std::function<RunRequest(const std::string&)>& make,
-                                const std::string& name, const std::vector<int64_t>& points) {
+                                const std::string& name, const std::vector<int64_t>& points,
+                                const char* moving = "losses/approx_kl") {
   const std::string whole = (fs::temp_directory_path() / ("tandem_resume_whole_" + name)).string();
   fs::remove_all(whole);
   train_run(make(whole));
@@ -90,8 +93,8 @@ void expect_resumes_bit_for_bit(const std::function<RunRequest(const std::string
       EXPECT_EQ(numbers(lines[i]), numbers(original[i]))
           << name << " resumed at " << at << ", line " << i;
       const int64_t steps = lines[i]["env_steps"].get<int64_t>();
-      if (steps > at) {
-        EXPECT_GT(lines[i]["losses/approx_kl"].get<double>(), 1e-6)
+      if (moving && steps > at) {
+        EXPECT_GT(lines[i][moving].get<double>(), 1e-6)
             << name << " resumed at " << at << ": the policy does not move after the resume";
       }
     }
@@ -121,6 +124,41 @@ TEST(Resume, TextPpoApaAndAihfResumeBitForBit) {
           return r;
         },
         std::string("sort_") + algorithm, {300, 600, 900});
+  }
+}
+
+// The offline learners on text/sort, killed at three points — mid-interval (their partial
+// sums come back), at an evaluation, and (aihf_dpo, two self-play rounds) on the round's
+// boundary and inside the second round, whose π_ref and y' come back — resume bit for bit.
+TEST(Resume, OfflineLearnersKilledAtThreePointsResumeBitForBit) {
+  struct Case {
+    const char* algorithm;
+    int64_t steps;
+    std::vector<std::string> set;
+    std::vector<int64_t> points;
+  };
+  const std::vector<Case> cases = {
+      {"reward_model", 256, {"pairs=64", "heldout_pairs=32"}, {40, 128, 200}},
+      {"dpo", 256, {"pairs=64", "heldout_pairs=32"}, {40, 128, 200}},
+      {"sft", 96, {"demonstrations=16", "best_of=2"}, {20, 48, 80}},
+      {"aihf_dpo",
+       256,
+       {"pairs=64", "heldout_pairs=32", "demonstrations=16", "best_of=2", "rounds=2",
+        "self_play=true"},
+       {40, 128, 200}}};
+  for (const Case& c : cases) {
+    std::string keep = "keep_checkpoints=[";
+    for (int64_t p : c.points) keep += (keep.back() == '[' ? "" : ",") + std::to_string(p);
+    expect_resumes_bit_for_bit(
+        [&](const std::string& d) {
+          RunRequest r = sort_run(d, c.algorithm);
+          r.steps = c.steps;
+          r.eval_interval = c.steps / 4;
+          r.set = c.set;
+          r.set.push_back(keep + "]");
+          return r;
+        },
+        std::string("sort_") + c.algorithm, c.points, /*moving=*/nullptr);
   }
 }
 
@@ -164,42 +202,59 @@ TEST(Resume, AihfKilledAtThreePointsResumesBitForBit) {
       "pendulum_aihf", {2048, 4096, 6144});
 }
 
-// Ctrl-C in `tandem train`: the run writes a checkpoint, exits non-zero saying how to continue,
-// and `--resume` finishes it with the uninterrupted run's numbers.
-TEST(Resume, CtrlCWritesACheckpointAndSaysHowToResume) {
-  const std::string dir = (fs::temp_directory_path() / "tandem_resume_ctrl_c").string();
-  const std::string whole = (fs::temp_directory_path() / "tandem_resume_ctrl_c_whole").string();
+// Ctrl-C in `tandem train` (args: everything but --out): the run writes a checkpoint, exits
+// non-zero saying how to continue, and `--resume` finishes it with the uninterrupted run's
+// numbers. `total`: the run's --steps.
+void expect_ctrl_c_resumes(const std::string& name, const std::string& args, int64_t total) {
+  const std::string dir = (fs::temp_directory_path() / ("tandem_ctrl_c_" + name)).string();
+  const std::string whole = dir + "_whole";
   fs::remove_all(dir);
   fs::remove_all(whole);
   const std::string binary = std::string(TANDEM_BINARY_DIR) + "/tandem";
-  const std::string args =
-      " train --env InvertedPendulum-v5 --algo ppo --seed 3 --steps 16384 --eval-interval 2048 "
-      "--eval-episodes 2 --quiet --set steps_per_env=512 --set minibatches=4 --out ";
+  const std::string command = binary + " train " + args + " --quiet --out ";
   // SIGINT once the first evaluation line is written (the run is under way, however loaded the
   // machine), as a terminal's Ctrl-C would
-  const std::string script = binary + args + dir + " & p=$!; while [ ! -s " + dir +
+  const std::string script = command + dir + " & p=$!; while [ ! -s " + dir +
                              "/metrics.jsonl ]; do sleep 0.02; done; kill -INT $p; wait $p; "
                              "echo \"exit=$?\"";
   const tandem::testing::Output out = tandem::testing::run_tandem_shell(script);
-  EXPECT_NE(out.text.find("exit=130"), std::string::npos) << out.text;
-  EXPECT_NE(out.text.find("--resume"), std::string::npos) << out.text;
-  EXPECT_TRUE(fs::exists(dir + "/checkpoint.pt")) << out.text;
-  EXPECT_FALSE(fs::exists(dir + "/done"));
+  EXPECT_NE(out.text.find("exit=130"), std::string::npos) << name << ": " << out.text;
+  EXPECT_NE(out.text.find("--resume"), std::string::npos) << name << ": " << out.text;
+  EXPECT_TRUE(fs::exists(dir + "/checkpoint.pt")) << name << ": " << out.text;
+  EXPECT_FALSE(fs::exists(dir + "/done")) << name;
   const auto cut = algorithms::read_metrics(dir + "/metrics.jsonl");
-  ASSERT_FALSE(cut.empty());
-  EXPECT_LT(cut.back()["env_steps"].get<int64_t>(), 16384) << "interrupted part-way";
+  ASSERT_FALSE(cut.empty()) << name;
+  EXPECT_LT(cut.back()["env_steps"].get<int64_t>(), total) << name << ": interrupted part-way";
 
   const tandem::testing::Output resumed =
-      tandem::testing::run_tandem_shell(binary + args + dir + " --resume");
-  ASSERT_EQ(resumed.status, 0) << resumed.text;
-  const tandem::testing::Output plain = tandem::testing::run_tandem_shell(binary + args + whole);
-  ASSERT_EQ(plain.status, 0) << plain.text;
+      tandem::testing::run_tandem_shell(command + dir + " --resume");
+  ASSERT_EQ(resumed.status, 0) << name << ": " << resumed.text;
+  const tandem::testing::Output plain = tandem::testing::run_tandem_shell(command + whole);
+  ASSERT_EQ(plain.status, 0) << name << ": " << plain.text;
   const auto a = algorithms::read_metrics(dir + "/metrics.jsonl");
   const auto b = algorithms::read_metrics(whole + "/metrics.jsonl");
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(numbers(a[i]), numbers(b[i])) << "line " << i;
+  ASSERT_EQ(a.size(), b.size()) << name;
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(numbers(a[i]), numbers(b[i])) << name << ", line " << i;
   fs::remove_all(dir);
   fs::remove_all(whole);
+}
+
+TEST(Resume, CtrlCWritesACheckpointAndSaysHowToResume) {
+  expect_ctrl_c_resumes("ppo",
+                        "--env InvertedPendulum-v5 --algo ppo --seed 3 --steps 16384 "
+                        "--eval-interval 2048 --eval-episodes 2 --set steps_per_env=512 "
+                        "--set minibatches=4",
+                        16384);
+}
+
+// An offline learner stops after the minibatch under way (between two evaluations: its partial
+// sums go into the checkpoint too).
+TEST(Resume, CtrlCStopsAnOfflineLearnerBetweenMinibatches) {
+  expect_ctrl_c_resumes("dpo",
+                        "--env text/sort --algo dpo --seed 2 --steps 2048 --eval-interval 256 "
+                        "--eval-episodes 8 --set pairs=128 --set heldout_pairs=32",
+                        2048);
 }
 
 }  // namespace

@@ -1,0 +1,92 @@
+#include "algorithms/offline_checkpoint.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "algorithms/interrupt.h"
+
+namespace tandem::algorithms {
+
+OfflineCheckpoints::OfflineCheckpoints(RunContext& ctx, std::string algorithm,
+                                       agents::PolicyImpl& policy,
+                                       torch::optim::Optimizer* optimizer,
+                                       const OfflineCheckpointSettings& settings)
+    : ctx_(ctx),
+      algorithm_(std::move(algorithm)),
+      policy_(policy),
+      optimizer_(optimizer),
+      keep_(settings.keep_checkpoints) {}
+
+void OfflineCheckpoints::set_extra(RunStateWriter write, RunStateReader read) {
+  write_extra_ = std::move(write);
+  read_extra_ = std::move(read);
+}
+
+std::optional<json> OfflineCheckpoints::resume() {
+  if (!ctx_.resuming()) return std::nullopt;
+  json place;
+  const json counters =
+      load_checkpoint(ctx_.checkpoint_path(), policy_, optimizer_, /*restore_rng=*/true,
+                      [&](torch::serialize::InputArchive& a) {
+                        c10::IValue text;
+                        a.read("place", text);
+                        place = json::parse(text.toStringRef());
+                        if (read_extra_) {
+                          torch::serialize::InputArchive extra;
+                          a.read("extra", extra);
+                          read_extra_(extra);
+                        }
+                      });
+  if (counters.value("algorithm", "") != algorithm_)
+    throw Error(ctx_.checkpoint_path() + ": a checkpoint of " + counters.value("algorithm", "?") +
+                ", not of " + algorithm_);
+  const int64_t processed = counters.at("env_steps").get<int64_t>();
+  ctx_.resume_at(processed, counters.at("wall_seconds").get<double>());
+  // snapshots due before the checkpoint were taken then
+  keep_.erase(std::remove_if(keep_.begin(), keep_.end(), [&](int64_t n) { return n <= processed; }),
+              keep_.end());
+  return place;
+}
+
+void OfflineCheckpoints::save(const std::string& path, int64_t processed, const json& place) {
+  save_checkpoint(
+      path, policy_, optimizer_,
+      {{"algorithm", algorithm_}, {"env_steps", processed}, {"wall_seconds", ctx_.wall_seconds()}},
+      [&](torch::serialize::OutputArchive& a) {
+        a.write("place", c10::IValue(place.dump()));
+        if (write_extra_) {
+          torch::serialize::OutputArchive extra;
+          write_extra_(extra);
+          a.write("extra", extra);
+        }
+      });
+}
+
+void OfflineCheckpoints::after_step(bool reported, int64_t processed,
+                                    const std::function<json()>& place) {
+  if (ctx_.checkpoint_path().empty()) {
+    if (const int signal = interrupt_signal()) ctx_.stop_interrupted(signal, processed);
+    return;
+  }
+  const std::string dir = std::filesystem::path(ctx_.checkpoint_path()).parent_path().string();
+  for (auto it = keep_.begin(); it != keep_.end();) {
+    if (*it > processed) {
+      ++it;
+      continue;
+    }
+    save(dir + "/checkpoint-" + std::to_string(*it) + ".pt", processed, place());
+    it = keep_.erase(it);
+  }
+  const int signal = interrupt_signal();
+  if (!reported && !signal) return;
+  save(ctx_.checkpoint_path(), processed, place());
+  if (signal) ctx_.stop_interrupted(signal, processed);
+}
+
+void OfflineCheckpoints::finish(int64_t processed, const json& place) {
+  if (!ctx_.checkpoint_path().empty()) save(ctx_.checkpoint_path(), processed, place);
+}
+
+}  // namespace tandem::algorithms
