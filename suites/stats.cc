@@ -215,4 +215,51 @@ StartNormalization normalize_against_starts(const std::vector<std::vector<StartA
   return n;
 }
 
+double final_score(const std::vector<double>& evaluations, size_t last) {
+  TANDEM_CHECK(!evaluations.empty() && last > 0, "a final score needs an evaluation");
+  const size_t n = std::min(last, evaluations.size());
+  double sum = 0;
+  for (size_t i = evaluations.size() - n; i < evaluations.size(); ++i) sum += evaluations[i];
+  return sum / static_cast<double>(n);
+}
+
+std::optional<std::vector<double>> normalize_to_references(const std::vector<double>& scores,
+                                                           double start, double oracle,
+                                                           bool higher_is_better) {
+  if (higher_is_better ? !(oracle > start) : !(oracle < start)) return std::nullopt;
+  std::vector<double> out;
+  out.reserve(scores.size());
+  for (double s : scores) out.push_back((s - start) / (oracle - start));
+  return out;
+}
+
+Interval difference_of_means_ci(const TaskScores& a, const TaskScores& b,
+                                const BootstrapOptions& options) {
+  TANDEM_CHECK(a.size() == b.size(), "a difference of means over the same tasks");
+  return stratified_bootstrap_pair(
+      a, b,
+      [](const TaskScores& x, const TaskScores& y) {
+        return aggregate_mean(x) - aggregate_mean(y);
+      },
+      options);
+}
+
+Verdict verdict(const Interval& difference) {
+  if (difference.low > 0) return Verdict::kHolds;
+  if (difference.high < 0) return Verdict::kRefuted;
+  return Verdict::kInconclusive;
+}
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kHolds:
+      return "holds";
+    case Verdict::kRefuted:
+      return "refuted";
+    case Verdict::kInconclusive:
+      return "inconclusive";
+  }
+  return "?";
+}
+
 }  // namespace tandem::suites

@@ -30,6 +30,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace tandem::suites {
@@ -83,7 +84,6 @@ Interval aggregate_iqm_ci(const TaskScores& scores, const BootstrapOptions& opti
 Interval probability_of_improvement_ci(const TaskScores& x, const TaskScores& y,
                                        const BootstrapOptions& options = {});
 
-
 // One run of a task: its score at the evaluation at env step 0 (where it started) and its final.
 struct StartAndFinal {
   double start = 0;
@@ -110,5 +110,36 @@ struct StartNormalization {
 // Labels without runs are allowed (their scores stay empty); at least one label has a run.
 StartNormalization normalize_against_starts(const std::vector<std::vector<StartAndFinal>>& labels,
                                             bool higher_is_better);
+
+// ---- the protocol's numbers (../shared/protocol.md §1, §5, §6) ----
+
+// A run's final score: the mean of its last `last` evaluations (all of them when it has fewer;
+// one evaluation is noisy). `evaluations` in the order logged; at least one.
+double final_score(const std::vector<double>& evaluations, size_t last = 3);
+
+// Normalized against a task's references: (score − start) / (oracle − start), start and oracle
+// the means of the references' final scores. 0 is the start policy, 1 the oracle (PPO on the
+// gold signal from the same start, same budget and anchor). With higher_is_better false the
+// same formula holds (the oracle is then below the start). Unscalable (the oracle no better
+// than the start): nothing.
+std::optional<std::vector<double>> normalize_to_references(const std::vector<double>& scores,
+                                                           double start, double oracle,
+                                                           bool higher_is_better);
+
+// The difference of means mean(a) − mean(b) over the tasks given (the mean over tasks of the
+// per-task differences), with a stratified bootstrap CI resampling the runs of a and of b
+// independently within each task. a and b list the same tasks.
+Interval difference_of_means_ci(const TaskScores& a, const TaskScores& b,
+                                const BootstrapOptions& options = {});
+
+// A claim "A beats B" against the CI of the difference A − B of normalized scores (in the
+// direction where higher is better): holds when the interval excludes 0 above, refuted when it
+// excludes 0 below, inconclusive otherwise (an interval touching 0 excludes nothing).
+enum class Verdict { kHolds, kRefuted, kInconclusive };
+Verdict verdict(const Interval& difference);
+const char* verdict_name(Verdict v);  // "holds", "refuted", "inconclusive"
+
+// The fewest seeds behind a number a user reads without a written warning.
+constexpr size_t kMinimumSeeds = 5;
 
 }  // namespace tandem::suites

@@ -16,8 +16,8 @@
 namespace tandem::suites {
 namespace {
 
-const std::vector<std::string> kTopFields = {"name",  "tasks", "algorithms", "seeds",
-                                             "steps", "eval",  "threads",    "sweep"};
+const std::vector<std::string> kTopFields = {"name", "tasks",   "algorithms", "seeds", "steps",
+                                             "eval", "threads", "sweep",      "claims"};
 constexpr int64_t kMaxSteps = int64_t{1} << 50;
 
 // ConfigReader reads numbers, strings and objects; the fields that hold arrays of objects or
@@ -143,6 +143,101 @@ const json& array_field(const json& j, const std::string& key, const std::string
   return a;
 }
 
+std::vector<SuiteClaim> read_claims(const json& j, const Suite& suite, const std::string& where) {
+  const json& claims =
+      array_field(j, "claims", where, R"([{"claim": "A beats B", "a": "A", "b": "B"}])");
+  std::vector<SuiteClaim> out;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    const std::string at = where + ": claims[" + std::to_string(i) + "]";
+    if (!claims[i].is_object())
+      fail(where, "claims", "must list objects {\"claim\", \"a\", \"b\"}");
+    reject_unknown(claims[i], at, {"claim", "a", "b", "tasks"});
+    ConfigReader r(claims[i], at);
+    SuiteClaim c;
+    for (const char* f : {"claim", "a", "b"})
+      if (!r.has(f)) fail(at, f, "is required");
+    c.claim = r.text("claim", "");
+    c.a = r.text("a", "");
+    c.b = r.text("b", "");
+    for (const std::string* label : {&c.a, &c.b}) {
+      bool found = false;
+      for (const auto& algo : suite.algorithms)
+        found = found || (algo.label == *label && algo.role == Role::kContender);
+      if (!found)
+        fail(at, label == &c.a ? "a" : "b",
+             "= '" + *label + "' is not the label of a contender of the suite");
+    }
+    if (c.a == c.b) fail(at, "b", "names the same label as \"a\"");
+    if (claims[i].contains("tasks")) {
+      const json& t = claims[i]["tasks"];
+      if (!t.is_array() || t.empty()) fail(at, "tasks", "must be a non-empty list of task labels");
+      for (const auto& e : t) {
+        bool found = false;
+        for (const auto& task : suite.tasks) found = found || (e.is_string() && task.label == e);
+        if (!found) fail(at, "tasks", "lists " + e.dump() + ", the label of no task of the suite");
+        c.tasks.push_back(e.get<std::string>());
+      }
+    } else {
+      for (const auto& task : suite.tasks) c.tasks.push_back(task.label);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// The protocol's references, after the contenders; and the checks that every contender uses the
+// task's start and feedback as they are.
+void add_references(Suite& suite, const std::string& where) {
+  for (const auto& algo : suite.algorithms) {
+    const std::string at = where + ": algorithm '" + algo.label + "'";
+    if (algo.label == "start" || algo.label == "oracle")
+      fail(at, "label",
+           "= '" + algo.label + "' is reserved in a protocol suite: the runner adds the " +
+               "references \"start\" and \"oracle\" itself");
+    std::vector<json> configs = {algo.config}, policies = {algo.policy};
+    for (const auto& [kind, c] : algo.config_by_kind) configs.push_back(c);
+    for (const auto& [kind, p] : algo.policy_by_kind) policies.push_back(p);
+    for (const auto& task : suite.tasks) {
+      for (const json& c : configs)
+        for (auto it = task.protocol->feedback.begin(); it != task.protocol->feedback.end(); ++it)
+          if (c.contains(it.key()))
+            fail(at, "config." + it.key(),
+                 "is set, but on task '" + task.label + "' it is the task's feedback " +
+                     "(protocol.feedback." + it.key() +
+                     "): every contender learns from the same feedback; remove it here");
+      for (const json& p : policies)
+        for (auto it = task.protocol->start.begin(); it != task.protocol->start.end(); ++it)
+          if (p.contains(it.key()))
+            fail(at, "policy." + it.key(),
+                 "is set, but on task '" + task.label + "' the start policy is the task's " +
+                     "(protocol.start." + it.key() + "): every contender starts from it");
+    }
+  }
+  for (const auto& task : suite.tasks) {
+    for (auto it = task.protocol->feedback.begin(); it != task.protocol->feedback.end(); ++it) {
+      bool used = false;
+      for (const auto& algo : suite.algorithms)
+        used = used || algo.resolved_config.contains(it.key());
+      if (!used)
+        fail(where + ": task '" + task.label + "': protocol.feedback", it.key(),
+             "is a field of no contender (a misspelt one?)");
+    }
+  }
+  SuiteAlgorithm start;
+  start.label = start.name = "start";
+  start.role = Role::kStart;
+  SuiteAlgorithm oracle;
+  oracle.label = "oracle";
+  oracle.name = "ppo";
+  oracle.role = Role::kOracle;
+  for (SuiteAlgorithm* r : {&start, &oracle})
+    r->resolved_config =
+        algorithms::make_algorithm(r->name, r->config, where + ": reference '" + r->label + "'")
+            ->config();
+  suite.algorithms.push_back(std::move(start));
+  suite.algorithms.push_back(std::move(oracle));
+}
+
 }  // namespace
 
 std::string SuiteRun::key() const {
@@ -220,7 +315,17 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
     task.eval_interval = er.integer("interval", eval_interval, 1, kMaxSteps);
     task.eval_episodes = er.integer("episodes", eval_episodes, 1, 1000000);
     er.finish();
+    if (r.has("protocol")) {
+      const json p = r.object("protocol");
+      ConfigReader pr(p, at + ": protocol");
+      task.protocol = TaskProtocol{pr.object("start"), pr.object("feedback"), pr.object("oracle")};
+      pr.finish();
+    }
     r.finish();
+    if (i > 0 && task.protocol.has_value() != suite.tasks[0].protocol.has_value())
+      fail(at, "protocol",
+           "is given for some tasks and not others: a protocol suite gives every task its "
+           "start and feedback");
     for (const auto& other : suite.tasks) {
       if (other.label == task.label) {
         fail(at, "label",
@@ -360,6 +465,9 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
     for (const auto& [kind, n] : algo.steps_by_kind)
       if (!kinds.count(kind)) fail(at + ": steps", kind, "names no task kind of the suite");
   }
+  suite.protocol = suite.tasks[0].protocol.has_value();
+  if (suite.protocol) add_references(suite, where);
+  if (j.contains("claims")) suite.claims = read_claims(j, suite, where);
   for (const auto& task : suite.tasks) {
     std::unique_ptr<envs::Env> env;
     try {
@@ -368,12 +476,14 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
       throw Error(where + ": task '" + task.label + "': " + e.what());
     }
     for (const auto& algo : suite.algorithms) {
-      json policy = algo.policy;
-      if (auto it = algo.policy_by_kind.find(task.kind); it != algo.policy_by_kind.end())
-        policy.merge_patch(it->second);
+      const SuiteRun run{&task, &algo, 1};
       agents::check_policy_config(
-          *env, policy,
+          *env, run.policy(),
           where + ": algorithm '" + algo.label + "' policy on task '" + task.label + "'");
+      if (suite.protocol)  // the task's feedback (or oracle) fields over the algorithm's
+        algorithms::make_algorithm(
+            algo.name, run.config(),
+            where + ": algorithm '" + algo.label + "' on task '" + task.label + "'");
     }
   }
   return suite;
@@ -391,6 +501,11 @@ json SuiteRun::config() const {
   json out = algorithm->config;
   if (auto it = algorithm->config_by_kind.find(task->kind); it != algorithm->config_by_kind.end())
     out.merge_patch(it->second);
+  if (!task->protocol) return out;
+  if (algorithm->role == Role::kOracle) out.merge_patch(task->protocol->oracle);
+  if (algorithm->role == Role::kContender)
+    for (auto it = task->protocol->feedback.begin(); it != task->protocol->feedback.end(); ++it)
+      if (algorithm->resolved_config.contains(it.key())) out[it.key()] = it.value();
   return out;
 }
 
@@ -398,7 +513,20 @@ json SuiteRun::policy() const {
   json out = algorithm->policy;
   if (auto it = algorithm->policy_by_kind.find(task->kind); it != algorithm->policy_by_kind.end())
     out.merge_patch(it->second);
+  if (task->protocol) out.merge_patch(task->protocol->start);
   return out;
+}
+
+const char* role_name(Role role) {
+  switch (role) {
+    case Role::kContender:
+      return "contender";
+    case Role::kStart:
+      return "start";
+    case Role::kOracle:
+      return "oracle";
+  }
+  return "?";
 }
 
 std::vector<SuiteRun> Suite::runs() const {
@@ -412,18 +540,24 @@ std::vector<SuiteRun> Suite::runs() const {
 json Suite::resolved() const {
   json t = json::array(), a = json::array();
   for (const auto& task : tasks) {
-    t.push_back({{"label", task.label},
-                 {"env", task.env_id},
-                 {"options", task.options},
-                 {"kind", task.kind},
-                 {"steps", task.steps},
-                 {"eval", {{"interval", task.eval_interval}, {"episodes", task.eval_episodes}}}});
+    json entry = {{"label", task.label},
+                  {"env", task.env_id},
+                  {"options", task.options},
+                  {"kind", task.kind},
+                  {"steps", task.steps},
+                  {"eval", {{"interval", task.eval_interval}, {"episodes", task.eval_episodes}}}};
+    if (task.protocol)
+      entry["protocol"] = {{"start", task.protocol->start},
+                           {"feedback", task.protocol->feedback},
+                           {"oracle", task.protocol->oracle}};
+    t.push_back(entry);
   }
   for (const auto& algo : algorithms) {
     json entry = {{"label", algo.label},
                   {"name", algo.name},
                   {"config", algo.resolved_config},
-                  {"policy", algo.policy}};
+                  {"policy", algo.policy},
+                  {"role", role_name(algo.role)}};
     if (!algo.config_by_kind.empty()) {
       json by_kind = json::object();
       for (const auto& [kind, config] : algo.config_by_kind)
@@ -443,6 +577,13 @@ json Suite::resolved() const {
               {"threads", threads},
               {"runs", tasks.size() * algorithms.size() * seeds.size()}};
   if (!sweep.is_null()) out["sweep"] = sweep;
+  if (!claims.empty()) {
+    json c = json::array();
+    for (const auto& claim : claims)
+      c.push_back({{"claim", claim.claim}, {"a", claim.a}, {"b", claim.b}, {"tasks", claim.tasks}});
+    out["claims"] = c;
+  }
+  out["protocol"] = protocol;
   return out;
 }
 

@@ -15,7 +15,13 @@
 //        "kind": "control",             // names an entry of the suite's "steps" (default
 //                                       //   "default"); a free name, e.g. "text"
 //        "steps": 200000,               // this task's budget, over the suite's "steps"
-//        "eval": {"interval": 10000, "episodes": 5}}   // over the suite's "eval", field by field
+//        "eval": {"interval": 10000, "episodes": 5},   // over the suite's "eval", field by field
+//        "protocol": {                  // optional (all tasks or none): a fair comparison
+//          "start": {"start_from": "expert:early"},  // π₀: policy fields of every run of the
+//                                       //   task (contenders and references); {} the default
+//          "feedback": {"pairs": 500, "demonstrations": 10},  // algorithm fields every
+//                                       //   contender that has them uses: one feedback set
+//          "oracle": {"kl_coef": 0.05}}}  // the oracle's ppo config (its anchor)
 //     ],
 //     "algorithms": [                   // at least one
 //       {"name": "ppo",                 // a registered algorithm (`tandem list algorithms`)
@@ -38,6 +44,11 @@
 //     "eval": {"interval": 20000, "episodes": 10},   // evaluation, as `tandem train` (default)
 //     "threads": 1,                     // torch and env threads per run (default 1); part of
 //                                       //   the experiment: results depend on it
+//     "claims": [                       // optional: what the suite tests; the report gives each
+//       {"claim": "APA beats PPO",      //   the CI of the difference of normalized scores and
+//        "a": "apa", "b": "ppo",        //   its verdict (holds / refuted / inconclusive);
+//        "tasks": ["text_sort"]}],      //   labels of contenders; tasks: default all (a
+//                                       //   protocol suite's: scores are 0 = start, 1 = oracle)
 //     "sweep": {                        // optional: one field, several values
 //       "algorithm": "ppo",             // the label to sweep (default: the only algorithm)
 //       "field": "config.learning_rate",// "config.NAME" or "policy.NAME" (nested with dots)
@@ -45,6 +56,14 @@
 //       "short": "lr"}                  // the name in the labels (default: the field's last
 //                                       //   component), so "ppo_lr=0.001", "ppo_lr=0.0001"
 //   }
+//
+// A protocol suite (../shared/protocol.md) adds two references to every task, after the
+// suite's algorithms, the contenders: "start" (the start policy π₀, evaluated, trained not at
+// all: score 0) and "oracle" (PPO on the task's own reward — a text task's gold reward, a control
+// env's true reward — from π₀, with the task's env-step budget: score 1). The labels "start" and
+// "oracle" are then reserved. Every contender on a task starts from the task's π₀ and uses its
+// feedback fields; a contender that sets one of them itself (config, by_kind or policy) is an
+// error, as is a feedback field no contender has.
 //
 // A sweep keeps the swept algorithm's own label (the baseline of the comparison) and adds one
 // label per value. Every task × algorithm pair is checked when the suite is read (the env and
@@ -61,6 +80,13 @@
 
 namespace tandem::suites {
 
+// What a protocol task fixes for every contender.
+struct TaskProtocol {
+  json start = json::object();     // policy fields of π₀
+  json feedback = json::object();  // algorithm fields of the feedback (pairs, demonstrations, ...)
+  json oracle = json::object();    // the oracle's ppo config overrides
+};
+
 struct SuiteTask {
   std::string label;
   std::string env_id;
@@ -69,7 +95,12 @@ struct SuiteTask {
   int64_t steps = 1000000;
   int64_t eval_interval = 20000;
   int64_t eval_episodes = 10;
+  std::optional<TaskProtocol> protocol;
 };
+
+// A label's part in a protocol suite: contenders are ranked, references frame them.
+enum class Role { kContender, kStart, kOracle };
+const char* role_name(Role role);  // "contender", "start", "oracle"
 
 struct SuiteAlgorithm {
   std::string label;
@@ -78,6 +109,7 @@ struct SuiteAlgorithm {
   json resolved_config = json::object();  // every field, defaults included
   json policy = json::object();           // policy overrides
   std::string sweep_value;                // the swept value as it appears in the label, or ""
+  Role role = Role::kContender;
   std::map<std::string, json> config_by_kind, policy_by_kind;  // "by_kind" overrides
   std::optional<int64_t> steps_all;                            // "steps" as one number
   std::map<std::string, int64_t> steps_by_kind;                // "steps" by task kind
@@ -89,13 +121,21 @@ struct SuiteRun {
   const SuiteAlgorithm* algorithm = nullptr;
   uint64_t seed = 1;
   // The run's budget, algorithm config and policy config: the algorithm's, with its overrides
-  // for the task's kind.
+  // for the task's kind, and on a protocol task its start (policy) and feedback (config) or, for
+  // the oracle, its oracle config.
   int64_t steps() const;
   json config() const;
   json policy() const;
   // "<task label>/<algorithm label>/seed-<k>": the run folder under results/<suite>/, and what
   // `tandem run --only PATTERN` matches.
   std::string key() const;
+};
+
+// "A beats B": the report's verdict on the difference of normalized scores A − B.
+struct SuiteClaim {
+  std::string claim;               // in words
+  std::string a, b;                // algorithm labels
+  std::vector<std::string> tasks;  // task labels (all when none were given)
 };
 
 struct Suite {
@@ -106,6 +146,8 @@ struct Suite {
   std::vector<uint64_t> seeds;
   int64_t threads = 1;
   json sweep;  // as written, or null
+  std::vector<SuiteClaim> claims;
+  bool protocol = false;  // every task has a protocol; the references are among the algorithms
 
   // Every run, seed-major (all tasks and algorithms of the first seed first), so a suite cut
   // short holds complete comparisons for its first seeds rather than all seeds of one task.

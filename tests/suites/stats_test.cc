@@ -6,6 +6,8 @@
 #include <cmath>
 #include <random>
 
+#include "envs/error.h"
+
 namespace tandem::suites {
 namespace {
 
@@ -177,6 +179,50 @@ TEST(Stats, ProbabilityOfImprovementInterval) {
   EXPECT_LT(same.low, 0.5);
   EXPECT_GT(same.high, 0.5);
   EXPECT_NEAR(same.low + same.high, 1.0, 0.1);
+}
+
+TEST(Stats, FinalScoreIsTheMeanOfTheLastThreeEvaluations) {
+  EXPECT_DOUBLE_EQ(final_score({1, 2, 10, 20, 30}), 20.0);  // (10 + 20 + 30) / 3
+  EXPECT_DOUBLE_EQ(final_score({4, 8}), 6.0);               // fewer than 3: all of them
+  EXPECT_DOUBLE_EQ(final_score({5}), 5.0);
+  EXPECT_DOUBLE_EQ(final_score({1, 2, 3, 4}, 1), 4.0);
+  EXPECT_THROW(final_score({}), Error);
+}
+
+TEST(Stats, NormalizationPutsTheStartAtZeroAndTheOracleAtOne) {
+  // start 100, oracle 300: 100 → 0, 300 → 1, 400 → 1.5, 50 → −0.25
+  const auto n = normalize_to_references({100, 300, 400, 50}, 100, 300, true);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, (std::vector<double>{0, 1, 1.5, -0.25}));
+  // lower is better (a loss): start 2, oracle 1; 1.5 is half way
+  EXPECT_EQ(*normalize_to_references({1.5, 0.5}, 2, 1, false), (std::vector<double>{0.5, 1.5}));
+  // an oracle no better than the start gives no scale
+  EXPECT_FALSE(normalize_to_references({1}, 100, 100, true));
+  EXPECT_FALSE(normalize_to_references({1}, 100, 90, true));
+}
+
+TEST(Stats, VerdictOnHandMadeDifferences) {
+  // a beats b on every seed by 1 ± 0.1: every resample's difference is 1 ± small
+  const TaskScores a = {{1.0, 1.1, 0.9, 1.05, 0.95}}, b = {{0.0, 0.1, -0.1, 0.05, -0.05}};
+  const Interval d = difference_of_means_ci(a, b, {2000, 0.95, 1});
+  EXPECT_DOUBLE_EQ(d.estimate, 1.0);
+  EXPECT_GT(d.low, 0.8);
+  EXPECT_EQ(verdict(d), Verdict::kHolds);
+  EXPECT_EQ(verdict(difference_of_means_ci(b, a, {2000, 0.95, 1})), Verdict::kRefuted);
+  // overlapping samples with the same mean: the interval straddles 0
+  const TaskScores c = {{-1, 1, -2, 2, 0}}, e = {{1, -1, 2, -2, 0}};
+  const Interval z = difference_of_means_ci(c, e, {2000, 0.95, 1});
+  EXPECT_LT(z.low, 0);
+  EXPECT_GT(z.high, 0);
+  EXPECT_EQ(verdict(z), Verdict::kInconclusive);
+  // the rule itself, at its edges: an interval touching 0 excludes nothing
+  EXPECT_EQ(verdict({0.5, 0.0, 1.0}), Verdict::kInconclusive);
+  EXPECT_EQ(verdict({-0.5, -1.0, 0.0}), Verdict::kInconclusive);
+  EXPECT_EQ(verdict({0.5, 1e-9, 1.0}), Verdict::kHolds);
+  EXPECT_STREQ(verdict_name(Verdict::kRefuted), "refuted");
+  // over two tasks: the mean of the per-task differences (2 and 0: 1)
+  EXPECT_DOUBLE_EQ(
+      difference_of_means_ci({{3, 3}, {1, 1}}, {{1, 1}, {1, 1}}, {100, 0.95, 1}).estimate, 1.0);
 }
 
 }  // namespace

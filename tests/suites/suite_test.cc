@@ -251,5 +251,119 @@ TEST(Suite, EveryShippedSuiteParses) {
                                                  {"smoke", 8}}));
 }
 
+// A protocol suite: the runner adds the start and the oracle to every task, and every contender
+// on a task uses its one start policy and its one feedback set.
+const char* kProtocol = R"({
+  "tasks": [
+    {"env": "text/sort", "kind": "text", "steps": 400,
+     "protocol": {"feedback": {"pairs": 64, "demonstrations": 8}, "oracle": {"kl_coef": 0.05}}},
+    {"env": "Hopper-v5", "label": "hopper_few", "kind": "control", "steps": 1000,
+     "protocol": {"start": {"start_from": "expert:early"},
+                  "feedback": {"pairs": 50, "segment_length": 50}}}
+  ],
+  "algorithms": [
+    {"name": "dpo", "steps": 256, "config": {"beta": 0.2}},
+    {"name": "aihf", "label": "rlhf", "config": {"w_d": 0, "rounds": 1}},
+    {"name": "ppo", "label": "ppo_gold"}
+  ],
+  "seeds": 2})";
+
+TEST(Suite, ProtocolAddsReferencesAndOneFeedbackSetPerTask) {
+  const Suite s = parse(kProtocol);
+  ASSERT_TRUE(s.protocol);
+  std::vector<std::string> labels;
+  for (const auto& a : s.algorithms) labels.push_back(a.label);
+  EXPECT_EQ(labels, (std::vector<std::string>{"dpo", "rlhf", "ppo_gold", "start", "oracle"}));
+  EXPECT_EQ(s.algorithms[3].role, Role::kStart);
+  EXPECT_EQ(s.algorithms[3].name, "start");
+  EXPECT_EQ(s.algorithms[4].role, Role::kOracle);
+  EXPECT_EQ(s.algorithms[4].name, "ppo");
+  EXPECT_EQ(s.runs().size(), 2u * 5u * 2u);
+
+  std::map<std::string, SuiteRun> run;
+  for (const SuiteRun& r : s.runs())
+    if (r.seed == 1) run[r.task->label + "/" + r.algorithm->label] = r;
+  // every contender that has the field gets the task's value; fields it lacks are not added
+  EXPECT_EQ(run["text_sort/dpo"].config()["pairs"], 64);
+  EXPECT_FALSE(run["text_sort/dpo"].config().contains("demonstrations"));
+  EXPECT_EQ(run["text_sort/dpo"].config()["beta"], 0.2);
+  EXPECT_EQ(run["text_sort/rlhf"].config()["pairs"], 64);
+  EXPECT_EQ(run["text_sort/rlhf"].config()["demonstrations"], 8);
+  EXPECT_EQ(run["hopper_few/dpo"].config()["pairs"], 50);
+  EXPECT_EQ(run["hopper_few/rlhf"].config()["segment_length"], 50);
+  // ppo on the gold signal has no feedback fields: nothing added
+  EXPECT_FALSE(run["text_sort/ppo_gold"].config().contains("pairs"));
+  // the references: no feedback; the oracle takes the task's oracle config
+  EXPECT_EQ(run["text_sort/oracle"].config(), (json{{"kl_coef", 0.05}}));
+  EXPECT_EQ(run["hopper_few/oracle"].config(), json::object());
+  EXPECT_EQ(run["hopper_few/start"].config(), json::object());
+  // one start per task, for contenders and references alike
+  for (const char* label : {"dpo", "rlhf", "ppo_gold", "start", "oracle"}) {
+    EXPECT_EQ(run[std::string("hopper_few/") + label].policy()["start_from"], "expert:early")
+        << label;
+    EXPECT_FALSE(run[std::string("text_sort/") + label].policy().contains("start_from")) << label;
+  }
+  // budgets: the contender's own, else the task's, for the references too
+  EXPECT_EQ(run["text_sort/dpo"].steps(), 256);
+  EXPECT_EQ(run["text_sort/oracle"].steps(), 400);
+  EXPECT_EQ(run["hopper_few/start"].steps(), 1000);
+  // suite.json says who is who
+  const json resolved = s.resolved();
+  EXPECT_EQ(resolved["algorithms"][4]["role"], "oracle");
+  EXPECT_EQ(resolved["tasks"][1]["protocol"]["feedback"]["pairs"], 50);
+}
+
+TEST(Suite, ProtocolRefusesAContenderWithItsOwnFeedbackOrStart) {
+  auto with = [](const std::string& algorithms) {
+    return std::string(R"({"tasks": [{"env": "Hopper-v5", "protocol": {"start": {"start_from":
+      "expert:early"}, "feedback": {"pairs": 50}}}], "algorithms": )") +
+           algorithms + "}";
+  };
+  EXPECT_NE(error_of(with(R"([{"name": "dpo", "config": {"pairs": 500}}])")).find("config.pairs"),
+            std::string::npos);
+  EXPECT_NE(error_of(with(R"([{"name": "dpo", "by_kind": {"default": {"config": {"pairs": 5}}}}])"))
+                .find("the same feedback"),
+            std::string::npos);
+  EXPECT_NE(error_of(with(R"([{"name": "dpo", "policy": {"start_from": "expert:late"}}])"))
+                .find("policy.start_from"),
+            std::string::npos);
+  EXPECT_NE(error_of(with(R"([{"name": "ppo", "label": "oracle"}])")).find("reserved"),
+            std::string::npos);
+  // a feedback field no contender has is most likely misspelt
+  EXPECT_NE(error_of(R"({"tasks": [{"env": "Hopper-v5", "protocol": {"feedback": {"pears": 5}}}],
+                         "algorithms": [{"name": "dpo"}]})")
+                .find("pears"),
+            std::string::npos);
+  // all tasks or none
+  EXPECT_NE(error_of(R"({"tasks": [{"env": "Hopper-v5", "protocol": {}},
+                                   {"env": "Walker2d-v5"}],
+                         "algorithms": [{"name": "ppo"}]})")
+                .find("some tasks and not others"),
+            std::string::npos);
+  EXPECT_EQ(error_of(with(R"([{"name": "dpo"}])")), "");
+}
+
+TEST(Suite, ClaimsNameContendersAndTasks) {
+  std::string text = kProtocol;
+  text.insert(text.rfind('}'), R"(, "claims": [{"claim": "DPO beats RLHF", "a": "dpo", "b": "rlhf"},
+      {"claim": "on Hopper", "a": "rlhf", "b": "dpo", "tasks": ["hopper_few"]}])");
+  const Suite s = parse(text);
+  ASSERT_EQ(s.claims.size(), 2u);
+  EXPECT_EQ(s.claims[0].tasks, (std::vector<std::string>{"text_sort", "hopper_few"}));
+  EXPECT_EQ(s.claims[1].tasks, (std::vector<std::string>{"hopper_few"}));
+  EXPECT_EQ(s.resolved()["claims"][1]["a"], "rlhf");
+  auto claim = [&](const std::string& c) {
+    std::string t = kProtocol;
+    t.insert(t.rfind('}'), ", \"claims\": [" + c + "]");
+    return error_of(t);
+  };
+  EXPECT_NE(
+      claim(R"({"claim": "x", "a": "dpo", "b": "oracle"})").find("not the label of a contender"),
+      std::string::npos);
+  EXPECT_NE(claim(R"({"claim": "x", "a": "dpo", "b": "rlhf", "tasks": ["nope"]})").find("nope"),
+            std::string::npos);
+  EXPECT_NE(claim(R"({"a": "dpo", "b": "rlhf"})").find("'claim' is required"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tandem::suites
