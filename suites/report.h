@@ -35,6 +35,8 @@
 //   - any task some run of which logs them (DPO-type runs): a table of the kPreferenceColumn
 //     metrics, the implicit rewards of chosen and rejected completions and their margin.
 // Only finished runs enter tables and figures; unfinished ones are counted and listed.
+//
+// The code: report.cc (write_report) and its parts under report/, listed at the top of report.cc.
 #pragma once
 
 #include <cstdint>
