@@ -23,13 +23,15 @@ Pooling pooling_from_string(const std::string& name, const std::string& where) {
   throw Error(where + ": unknown pooling '" + name + "'; use \"last\" or \"mean\"");
 }
 
-torch::Tensor pool_hidden(const torch::Tensor& hidden, const torch::Tensor& real, Pooling pooling) {
+torch::Tensor pool_hidden(const torch::Tensor& hidden, const torch::Tensor& real, Pooling pooling,
+                          const torch::Tensor& pooled) {
   const int64_t B = hidden.size(0), C = hidden.size(2);
   if (pooling == Pooling::kLast) {
     torch::Tensor index = last_real_index(real).view({B, 1, 1}).expand({B, 1, C});  // [B, 1, C]
     return hidden.gather(1, index).squeeze(1);                                      // [B, C]
   }
-  torch::Tensor w = real.to(hidden.scalar_type()).unsqueeze(-1);  // [B, T, 1]
+  const torch::Tensor& over = pooled.defined() ? pooled : real;
+  torch::Tensor w = over.to(hidden.scalar_type()).unsqueeze(-1);  // [B, T, 1]
   return (hidden * w).sum(1) / w.sum(1).clamp_min(1.0);           // [B, C]
 }
 
@@ -46,13 +48,15 @@ RewardModelImpl::RewardModelImpl(TransformerLmConfig config, Pooling pooling) : 
   head_ = register_module("head", scalar_head(config.width));
 }
 
-torch::Tensor RewardModelImpl::score(const torch::Tensor& hidden, const torch::Tensor& real) {
-  return head_->forward(pool_hidden(hidden, real, pooling_)).squeeze(-1);  // [B]
+torch::Tensor RewardModelImpl::score(const torch::Tensor& hidden, const torch::Tensor& real,
+                                     const torch::Tensor& pooled) {
+  return head_->forward(pool_hidden(hidden, real, pooling_, pooled)).squeeze(-1);  // [B]
 }
 
-torch::Tensor RewardModelImpl::forward(const torch::Tensor& tokens, const torch::Tensor& real) {
+torch::Tensor RewardModelImpl::forward(const torch::Tensor& tokens, const torch::Tensor& real,
+                                       const torch::Tensor& pooled) {
   torch::Tensor h = trunk_->hidden(tokens, positions_from_mask(real), real);  // [B, T, C]
-  return score(h, real);                                                      // [B]
+  return score(h, real, pooled);                                              // [B]
 }
 
 void RewardModelImpl::load_trunk(const TransformerLmImpl& lm) {

@@ -1,8 +1,8 @@
 #include "agents/trajectory_reward.h"
 
-#include <sstream>
-
 #include <torch/torch.h>
+
+#include <sstream>
 
 #include "agents/lm_policy.h"
 #include "envs/error.h"
@@ -17,9 +17,20 @@ LmTrajectoryRewardImpl::LmTrajectoryRewardImpl(const TransformerLmConfig& config
 
 torch::Tensor LmTrajectoryRewardImpl::step_rewards(const TrajectoryBatch& batch) {
   std::vector<int64_t> lengths, prompt_lengths;
-  PaddedTokens padded =
-      left_pad(episode_sequences(batch, eot_id_, &lengths, &prompt_lengths), eot_id_);
-  torch::Tensor scores = model_->forward(padded.tokens, padded.real);  // [B]
+  const std::vector<std::vector<int64_t>> sequences =
+      episode_sequences(batch, eot_id_, &lengths, &prompt_lengths);
+  PaddedTokens padded = left_pad(sequences, eot_id_);
+  // the completion's own tokens: after EOT + prompt, before a closing end-of-text
+  const int64_t width = padded.tokens.size(1);
+  torch::Tensor completion = torch::zeros_like(padded.real);  // [B, S] bool
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const auto& seq = sequences[i];
+    const int64_t size = static_cast<int64_t>(seq.size());
+    const int64_t begin = width - size + 1 + prompt_lengths[i];
+    const int64_t end = width - (seq.back() == eot_id_ ? 1 : 0);
+    if (end > begin) completion[static_cast<int64_t>(i)].slice(0, begin, end).fill_(true);
+  }
+  torch::Tensor scores = model_->forward(padded.tokens, padded.real, completion);  // [B]
   // the score on each row's last valid step
   torch::Tensor last = torch::tensor(lengths, torch::kLong) - 1;  // [B]
   torch::Tensor at_last =
@@ -50,7 +61,7 @@ MlpTrajectoryRewardImpl::MlpTrajectoryRewardImpl(int64_t obs_dim, int64_t act_di
 torch::Tensor MlpTrajectoryRewardImpl::step_rewards(const TrajectoryBatch& batch) {
   TANDEM_CHECK(batch.env_obs.defined(), "a reward model reads env_obs, which this batch lacks");
   torch::Tensor x = torch::cat({batch.env_obs, batch.actions.to(torch::kFloat32)}, -1);  // [B,T,D]
-  return net_->forward(x).squeeze(-1) * batch.mask;                                     // [B, T]
+  return net_->forward(x).squeeze(-1) * batch.mask;                                      // [B, T]
 }
 
 std::string MlpTrajectoryRewardImpl::describe() const {
@@ -66,13 +77,13 @@ TrajectoryReward make_trajectory_reward(const PolicyImpl& policy, int64_t obs_di
                                         const json& mlp, const std::string& where,
                                         const std::string& pooling) {
   if (const auto* lm = dynamic_cast<const LmPolicyImpl*>(&policy)) {
-    auto reward = std::make_shared<LmTrajectoryRewardImpl>(
-        lm->config(), lm->eot_id(), pooling_from_string(pooling, where));
+    auto reward = std::make_shared<LmTrajectoryRewardImpl>(lm->config(), lm->eot_id(),
+                                                           pooling_from_string(pooling, where));
     reward->model()->load_trunk(*lm->lm());
     return reward;
   }
-  return std::make_shared<MlpTrajectoryRewardImpl>(
-      obs_dim, act_dim, config_from_json<MlpRewardConfig>(mlp, where));
+  return std::make_shared<MlpTrajectoryRewardImpl>(obs_dim, act_dim,
+                                                   config_from_json<MlpRewardConfig>(mlp, where));
 }
 
 }  // namespace tandem::agents

@@ -1,19 +1,22 @@
 // Learned rewards of whole trajectories, behind one interface for text and control:
 //   step_rewards(batch) -> [B, T], zero on invalid steps; a trajectory's score is the masked sum.
 // | text    | LmTrajectoryReward: RewardModel (lm_heads.h) on a trunk started from the policy's |
-// |         | (the base model), read at the last token; the score sits on the last step          |
+// |         | (the base model), read at the last token or mean-pooled over the completion's own |
+// |         | tokens (not the prompt, not the closing end-of-text); the score sits on the last  |
+// |         | step                                                                              |
 // | control | MlpTrajectoryReward: r_φ(s, a), an MLP on the env's observation and the action,    |
 // |         | per step (Christiano et al. 2017: a segment's score is the sum over its steps)     |
 // The MLP reads env_obs (the env's observations), never a policy's normalized view of them; the
-// text model reads the token contexts in obs (the LM policy sees the env's observations as they are).
+// text model reads the token contexts in obs (the LM policy sees the env's observations as they
+// are).
 #pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
 
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/nn/module.h>
-#include <torch/nn/modules/container/sequential.h>
 
 #include "agents/lm_heads.h"
 #include "agents/policy.h"
@@ -66,7 +69,7 @@ class MlpTrajectoryRewardImpl : public TrajectoryRewardImpl {
 // model); for a Gaussian policy, an MLP r(s, a) with `mlp` (fields of MlpRewardConfig;
 // unknown fields are errors naming `where`).
 // `pooling` ("last" / "mean") is the text model's: the score read at the last token, or on the
-// mean hidden state of all tokens.
+// mean hidden state of the completion's tokens (an empty completion: the head's bias alone).
 TrajectoryReward make_trajectory_reward(const PolicyImpl& policy, int64_t obs_dim, int64_t act_dim,
                                         const json& mlp, const std::string& where,
                                         const std::string& pooling = "last");

@@ -108,8 +108,10 @@ class Aihf : public OnPolicyAlgorithm {
 
   json before_iteration(RunContext& ctx, int64_t env_steps) override {
     const int64_t total = ctx.options().total_steps;
-    if (round_ < config_.rounds && env_steps >= round_ * total / config_.rounds)
+    if (round_ < config_.rounds && env_steps >= round_ * total / config_.rounds) {
       round_metrics_ = reward_update();
+      ctx.add_gradient_steps(round_metrics_["aihf/reward_gradient_steps"].get<int64_t>());
+    }
     // metrics lines are written at evaluations: the last round's figures ride on every line
     return round_metrics_;
   }
@@ -154,7 +156,8 @@ class Aihf : public OnPolicyAlgorithm {
                           n * config_.rm_epochs, n * config_.rm_epochs);
     const SourceWeights weights{config_.w_d, config_.w_p};
     double loss_sum = 0, right = 0, seen = 0;
-    for (std::vector<int64_t> rows; batches.next(&rows);) {
+    int64_t steps = 0;
+    for (std::vector<int64_t> rows; batches.next(&rows); ++steps) {
       const RewardTrainer::Step step =
           trainer_->step(pairs, rows, batches.demonstration_mask(rows), weights);
       loss_sum += step.loss * rows.size();
@@ -164,7 +167,8 @@ class Aihf : public OnPolicyAlgorithm {
     json metrics = {{"aihf/round", round_},
                     {"aihf/preference_pairs", static_cast<int64_t>(prefs_.train.size())},
                     {"aihf/demonstration_pairs", static_cast<int64_t>(demo_pairs.size())},
-                    {"aihf/demonstration_accuracy", trainer_->accuracy(demo_pairs)}};
+                    {"aihf/demonstration_accuracy", trainer_->accuracy(demo_pairs)},
+                    {"aihf/reward_gradient_steps", steps}};
     if (seen > 0) {
       metrics["rm/train_loss"] = loss_sum / seen;
       metrics["rm/train_accuracy"] = right / seen;

@@ -31,7 +31,7 @@ struct AihfDpoConfig {
   PreferenceFeedbackConfig feedback;
   DemonstrationConfig demos;
   DpoSettings dpo;
-  OfflineCheckpointSettings checkpointing;
+  OfflineSchedule schedule;
   double w_d = 1.0;
   double w_p = 1.0;
   int64_t rounds = 1;
@@ -42,7 +42,7 @@ struct AihfDpoConfig {
     feedback.visit(v);
     demos.visit(v);
     dpo.visit(v);
-    checkpointing.visit(v);
+    schedule.visit(v);
     v.field("w_d", w_d, 0.0, 1e6, "weight of the demonstration pairs (y^E ≻ y')");
     v.field("w_p", w_p, 0.0, 1e6, "weight of the preference pairs (y_w ≻ y_l)");
     v.field("rounds", rounds, int64_t{1}, int64_t{1000}, "outer rounds (new y' each round)");
@@ -56,6 +56,9 @@ class AihfDpo : public Algorithm {
       : config_(config_from_json<AihfDpoConfig>(config, where)) {
     if (config_.w_d == 0 && config_.w_p == 0)
       throw Error(where + ": w_d and w_p are both 0: nothing to learn from");
+    if (config_.w_p == 0 && config_.schedule.patience > 0)
+      throw Error(where + ": field 'patience' needs held-out preference pairs, and w_p = 0 " +
+                  "uses none: set patience to 0 (train for the whole budget)");
   }
 
   json config() const override { return config_to_json(config_); }
@@ -82,7 +85,7 @@ class AihfDpo : public Algorithm {
     json metrics = {{"aihf/preference_pairs", static_cast<int64_t>(prefs.train.size())},
                     {"aihf/demonstrations", static_cast<int64_t>(demos.episodes.size())}};
     OfflineCheckpoints checkpoints(ctx, "aihf_dpo", *policy_, &trainer.optimizer(),
-                                   config_.checkpointing);
+                                   config_.schedule);
     // torch's RNG as the current round began: its y' were sampled from there, so a resumed run
     // samples them again, identically (they are not in the checkpoint); and self-play's π_ref
     torch::Tensor round_rng;
@@ -109,11 +112,13 @@ class AihfDpo : public Algorithm {
     } else {
       // held-out preference pairs measure the implicit reward (w_P = 0 has none: no such metric)
       trainer.heldout_metrics(prefs.heldout, &metrics);
+      if (metrics.contains("dpo/heldout_loss"))
+        checkpoints.should_stop(-metrics["dpo/heldout_loss"].get<double>(), &metrics);
       ctx.report(0, metrics, *policy_);
     }
 
     at::Generator rng = torch::globalContext().defaultGenerator(torch::kCPU);
-    for (int64_t round = first_round; round < config_.rounds; ++round) {
+    for (int64_t round = first_round; round < config_.rounds && !checkpoints.stopped(); ++round) {
       const bool resumed_round = resumed && round == first_round;
       if (config_.self_play && round > 0 && !resumed_round) {
         reference = agents::frozen_copy(*policy_);  // π_ref ← π_k

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "agents/policy_factory.h"
+#include "agents/torch_seed.h"
 #include "algorithms/interrupt.h"
 #include "algorithms/reward_source.h"
 #include "envs/error.h"
@@ -102,13 +103,55 @@ agents::Policy RunContext::make_policy() const {
   return agents::make_policy(*make_env(), options_.policy, "policy config", options_.progress);
 }
 
+EvalStats RunContext::evaluate(agents::PolicyImpl& policy, bool deterministic) {
+  const uint64_t seed = options_.seed * 1000003ull + 1000000007ull;
+  // evaluation seeds live far from training's (seed, seed + 1, ... per env), and its sampling
+  // runs on a random stream of its own, the same at every evaluation: evaluating does not shift
+  // training's random numbers, and two policies (the learner and π_ref) are compared on the
+  // same episode starts and the same sampling noise
+  agents::TorchSeedScope scope(seed);
+  return evaluate_policy(
+      policy,
+      [this] {
+        auto env = make_env();
+        env->set_evaluation(true);
+        return env;
+      },
+      options_.eval_episodes, seed, deterministic);
+}
+
+void RunContext::set_reference(agents::Policy reference) {
+  reference_ = std::move(reference);
+  reference_returns_.clear();
+}
+
 json RunContext::evaluation_extras(int64_t env_steps, const EvalStats& eval,
                                    agents::PolicyImpl& policy) {
   json out = json::object();
   if (std::isfinite(eval.distinct_2)) out["eval/distinct_2"] = eval.distinct_2;
   torch::NoGradGuard no_grad;
-  const agents::TrajectoryBatch& episodes = eval.episodes;
+  // A deterministic evaluation (control: the mean action) is joined by one that samples: a
+  // preference learner may change the action distribution more than its mean. KL to π_ref is
+  // measured on the sampled episodes then — the learner's own states and actions.
+  std::optional<EvalStats> sampled;
+  if (options_.eval_deterministic && !std::isfinite(eval.distinct_2)) {
+    sampled = evaluate(policy, /*deterministic=*/false);
+    out["eval/sampled_return_mean"] = sampled->return_mean;
+    out["eval/sampled_return_std"] = sampled->return_std;
+  }
+  const agents::TrajectoryBatch& episodes = sampled ? sampled->episodes : eval.episodes;
   if (reference_) {
+    // win rate against π_ref on the same episode starts (and sampling noise): 1 per episode
+    // where the learner's return is higher, ½ per tie (protocol §5); π_ref's episodes are
+    // evaluated once and kept (the same every time: the evaluation's stream is fixed)
+    if (reference_returns_.empty())
+      reference_returns_ = evaluate(*reference_, options_.eval_deterministic).returns;
+    double wins = 0;
+    for (size_t k = 0; k < eval.returns.size(); ++k)
+      wins += eval.returns[k] > reference_returns_[k]    ? 1.0
+              : eval.returns[k] == reference_returns_[k] ? 0.5
+                                                         : 0.0;
+    out["eval/win_rate"] = wins / static_cast<double>(eval.returns.size());
     agents::EvaluateResult now = policy.evaluate(episodes);
     agents::EvaluateResult ref = agents::evaluate_own_view(*reference_, episodes);
     torch::Tensor log_ratio = (now.log_prob - ref.log_prob) * episodes.mask;  // [E, T]
@@ -163,7 +206,8 @@ void truncate_after(const std::string& path, int64_t env_steps) {
 
 }  // namespace
 
-void RunContext::resume_at(int64_t env_steps, double wall_seconds) {
+void RunContext::resume_at(int64_t env_steps, double wall_seconds, int64_t gradient_steps) {
+  gradient_steps_ = gradient_steps;
   if (metrics_) {
     truncate_after(options_.out_dir + "/metrics.jsonl", env_steps);
     metrics_ = std::make_unique<MetricsWriter>(options_.out_dir + "/metrics.jsonl");
@@ -182,16 +226,7 @@ std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train
   const bool last = env_steps >= options_.total_steps;
   std::optional<EvalStats> eval;
   if (env_steps >= next_eval_ || last) {
-    // evaluation seeds live far from training's (seed, seed + 1, ... per env)
-    eval = evaluate_policy(
-        policy,
-        [this] {
-          auto env = make_env();
-          env->set_evaluation(true);
-          return env;
-        },
-        options_.eval_episodes, options_.seed * 1000003ull + 1000000007ull,
-        options_.eval_deterministic);
+    eval = evaluate(policy, options_.eval_deterministic);
     last_eval_ = eval;
     while (next_eval_ <= env_steps) next_eval_ += options_.eval_interval;
   }
@@ -204,6 +239,7 @@ std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train
     line["eval/return_max"] = eval->return_max;
     line["eval/length_mean"] = eval->length_mean;
     line["eval/episodes"] = options_.eval_episodes;
+    line["charts/gradient_steps"] = gradient_steps_;
     line.update(evaluation_extras(env_steps, *eval, policy));
     for (auto it = train_metrics.begin(); it != train_metrics.end(); ++it) line[it.key()] = *it;
     metrics_->write(line);

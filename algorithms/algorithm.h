@@ -57,9 +57,11 @@ class RunContext {
   agents::Policy make_policy() const;
 
   // What evaluations also measure, once an algorithm has them: KL of the evaluated episodes to
-  // the reference policy (sequence-level, nats, k1 and k3 estimators) and token entropy; the
-  // learned reward's score of the same episodes ("proxy reward").
-  void set_reference(agents::Policy reference) { reference_ = std::move(reference); }
+  // the reference policy (sequence-level, nats, k1 and k3 estimators; on control over the
+  // sampled-action evaluation), token entropy and the win rate against the reference on the
+  // same episode starts (eval/win_rate); the learned reward's score of the same episodes
+  // ("proxy reward"). A deterministic evaluation also logs eval/sampled_return_mean/std.
+  void set_reference(agents::Policy reference);
   void set_reward_source(std::shared_ptr<RewardSource> source) { reward_source_ = source; }
 
   // After each iteration: runs an evaluation when one is due (and always at the end of the
@@ -75,8 +77,15 @@ class RunContext {
   // The run continues from a checkpoint at `env_steps`, taken `wall_seconds` into the run: the
   // metrics and samples files lose their lines past it (written after the checkpoint by the
   // interrupted attempt), evaluations keep their schedule, and wall time counts on from there.
-  void resume_at(int64_t env_steps, double wall_seconds);
+  // `gradient_steps`: the count at the checkpoint.
+  void resume_at(int64_t env_steps, double wall_seconds, int64_t gradient_steps = 0);
   double wall_seconds() const;
+
+  // Every optimizer step the run takes (the policy's, and a reward model's it trains), counted
+  // by the learners and logged as charts/gradient_steps on every metrics line: the compute axis
+  // beside env steps (protocol §3). Checkpoints carry the count.
+  void add_gradient_steps(int64_t n) { gradient_steps_ += n; }
+  int64_t gradient_steps() const { return gradient_steps_; }
 
  private:
   RunOptions options_;
@@ -88,7 +97,11 @@ class RunContext {
   std::chrono::steady_clock::time_point start_;
   double wall_offset_ = 0;
   int64_t next_eval_ = 0;
+  int64_t gradient_steps_ = 0;
   std::optional<EvalStats> last_eval_;
+  std::vector<double> reference_returns_;  // π_ref's evaluation returns, per episode (win rate)
+  // The run's evaluation of `policy`, on the evaluation seeds and stream (see report).
+  EvalStats evaluate(agents::PolicyImpl& policy, bool deterministic);
   // The extra evaluation metrics (set_reference, set_reward_source, distinct-2) and samples.
   json evaluation_extras(int64_t env_steps, const EvalStats& eval, agents::PolicyImpl& policy);
   double last_progress_print_ = -1;

@@ -110,7 +110,9 @@ int64_t DpoTrainer::train(RunContext& ctx,
     rejected_sum = sums[2].get<double>();
     seen = sums[3].get<double>();
   }
-  for (std::vector<int64_t> rows; batches.next(&rows);) {
+  OfflineCheckpoints* const checkpoints = checkpointing.checkpoints;
+  for (std::vector<int64_t> rows;
+       !(checkpoints && checkpoints->stopped()) && batches.next(&rows);) {
     std::vector<const PreferencePair*> batch;
     for (int64_t i : rows) batch.push_back(pairs[i]);
     PairLogLik now = log_likelihoods(*policy_, batch);
@@ -123,6 +125,7 @@ int64_t DpoTrainer::train(RunContext& ctx,
     if (settings_.max_grad_norm > 0)
       torch::nn::utils::clip_grad_norm_(flat_->flat(), settings_.max_grad_norm);
     optimizer_->step();
+    ctx.add_gradient_steps(1);
     const double n = static_cast<double>(rows.size());
     loss_sum += l.loss.item<double>() * n;
     chosen_sum += l.chosen_reward.sum().item<double>();
@@ -136,14 +139,14 @@ int64_t DpoTrainer::train(RunContext& ctx,
       (*metrics)["dpo/train_margin"] = (chosen_sum - rejected_sum) / seen;
       (*metrics)["dpo/epoch"] = batches.epoch();
       heldout_metrics(heldout, metrics);
+      if (checkpoints && metrics->contains("dpo/heldout_loss"))
+        checkpoints->should_stop(-(*metrics)["dpo/heldout_loss"].get<double>(), metrics);
       ctx.report(done + batches.processed(), *metrics, *policy_);
       loss_sum = chosen_sum = rejected_sum = seen = 0;
     }
-    if (checkpointing.checkpoints)
-      checkpointing.checkpoints->after_step(reported, done + batches.processed(), place);
+    if (checkpoints) checkpoints->after_step(reported, done + batches.processed(), place);
   }
-  if (checkpointing.checkpoints)
-    checkpointing.checkpoints->finish(done + batches.processed(), place());
+  if (checkpoints) checkpoints->finish(done + batches.processed(), place());
   return done + batches.processed();
 }
 
@@ -152,13 +155,13 @@ namespace {
 struct DpoConfig {
   PreferenceFeedbackConfig feedback;
   DpoSettings dpo;
-  OfflineCheckpointSettings checkpointing;
+  OfflineSchedule schedule;
 
   template <class V>
   void visit(V& v) {
     feedback.visit(v);
     dpo.visit(v);
-    checkpointing.visit(v);
+    schedule.visit(v);
   }
 };
 
@@ -180,11 +183,11 @@ class Dpo : public Algorithm {
     DpoTrainer trainer(policy_, config_.dpo);
     trainer.set_reference(reference);
     json metrics = {{"dpo/train_pairs", static_cast<int64_t>(data.train.size())}};
-    OfflineCheckpoints checkpoints(ctx, "dpo", *policy_, &trainer.optimizer(),
-                                   config_.checkpointing);
+    OfflineCheckpoints checkpoints(ctx, "dpo", *policy_, &trainer.optimizer(), config_.schedule);
     const std::optional<json> resumed = checkpoints.resume();
     if (!resumed) {
       trainer.heldout_metrics(data.heldout, &metrics);
+      checkpoints.should_stop(-metrics["dpo/heldout_loss"].get<double>(), &metrics);
       ctx.report(0, metrics, *policy_);
     }
     trainer.train(ctx, pointers(data.train), {}, SourceWeights{}, data.heldout,

@@ -16,14 +16,23 @@
 
 namespace tandem::algorithms {
 
-// What every offline learner's config holds about its checkpoints.
-struct OfflineCheckpointSettings {
+// What every offline learner's config holds about its checkpoints and when it stops: the
+// budget (--steps, in items) is a cap; with patience, training stops earlier once the held-out
+// score (DPO: − held-out loss; reward model: held-out accuracy) has not improved for `patience`
+// evaluations in a row (protocol §3: offline learners train until held-out data stops
+// improving, not for a count of items). The policy is not rolled back to the best evaluation:
+// the run's last evaluations are those of the policy it ends with, as for every learner.
+struct OfflineSchedule {
   std::vector<int64_t> keep_checkpoints;
+  int64_t patience = 0;
 
   template <class V>
   void visit(V& v) {
     v.field("keep_checkpoints", keep_checkpoints, int64_t{0}, int64_t{1} << 50,
             "also keep checkpoint-N.pt, written after the minibatch that reaches N items");
+    v.field("patience", patience, int64_t{0}, int64_t{1} << 30,
+            "stop once the held-out score has not improved for this many evaluations "
+            "(0: train for the whole budget)");
   }
 };
 
@@ -31,7 +40,7 @@ class OfflineCheckpoints {
  public:
   // `optimizer` may be null (reward_model trains no policy: its trainer goes in `extra`).
   OfflineCheckpoints(RunContext& ctx, std::string algorithm, agents::PolicyImpl& policy,
-                     torch::optim::Optimizer* optimizer, const OfflineCheckpointSettings& settings);
+                     torch::optim::Optimizer* optimizer, const OfflineSchedule& settings);
 
   // What the learner keeps beside the policy and its optimizer (a reward model and its
   // optimizer, self-play's reference, ...), written and read in a sub-archive of its own.
@@ -51,6 +60,14 @@ class OfflineCheckpoints {
   // The budget is spent: the last checkpoint.
   void finish(int64_t processed, const json& place);
 
+  // Early stopping, at an evaluation (before it is reported): the held-out score, higher is
+  // better. True, and stopped() from then on, once `patience` evaluations in a row have not
+  // beaten the best (patience 0: never); the count is in the checkpoint. Adds
+  // "offline/evaluations_without_improvement" and, when it stops, "offline/stopped_early" to
+  // `metrics`.
+  bool should_stop(double heldout_score, json* metrics);
+  bool stopped() const { return stopped_; }
+
  private:
   void save(const std::string& path, int64_t processed, const json& place);
 
@@ -61,6 +78,9 @@ class OfflineCheckpoints {
   RunStateWriter write_extra_;
   RunStateReader read_extra_;
   std::vector<int64_t> keep_;  // snapshots not taken yet
+  int64_t patience_ = 0, without_improvement_ = 0;
+  std::optional<double> best_;
+  bool stopped_ = false;
 };
 
 }  // namespace tandem::algorithms

@@ -75,7 +75,8 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
                      {"env_steps", collector.env_steps()},
                      {"rollouts", collector.rollouts()},
                      {"reward_scaler", scaler.state()},
-                     {"wall_seconds", ctx.wall_seconds()}});
+                     {"wall_seconds", ctx.wall_seconds()},
+                     {"gradient_steps", ctx.gradient_steps()}});
     save_checkpoint(path, *policy_, optimizer_.get(), counters,
                     [&](torch::serialize::OutputArchive& a) {
                       collector.save(a);
@@ -120,7 +121,8 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
     keep.erase(std::remove_if(keep.begin(), keep.end(),
                               [&](int64_t n) { return n <= collector.env_steps(); }),
                keep.end());
-    ctx.resume_at(collector.env_steps(), c.at("wall_seconds").get<double>());
+    ctx.resume_at(collector.env_steps(), c.at("wall_seconds").get<double>(),
+                  c.value("gradient_steps", int64_t{0}));
   } else {
     ctx.report(0, json::object(), *policy_);
     keep_reached(0, 0);
@@ -160,6 +162,7 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
       batch.advantages = whiten(batch.advantages, batch.mask);
 
     metrics.update(update(batch, iteration));
+    ctx.add_gradient_steps(metrics["losses/updates"].get<int64_t>());
     metrics["charts/rollout_seconds"] = t1 - t0;
     metrics["charts/update_seconds"] = ctx.wall_seconds() - t1;
     auto finished = collector.take_finished();
@@ -236,7 +239,9 @@ json OnPolicyAlgorithm::update(const agents::TrajectoryBatch& batch, int64_t ite
     updates += epoch_updates;
     if (stop_after_epoch(epoch_stats)) break;
   }
-  json out = {{"losses/explained_variance", explained}, {"losses/epochs", epochs_run}};
+  json out = {{"losses/explained_variance", explained},
+              {"losses/epochs", epochs_run},
+              {"losses/updates", updates}};
   for (const auto& [key, value] : sums) out[key] = value / std::max<int64_t>(1, updates);
   return out;
 }

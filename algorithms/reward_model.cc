@@ -148,13 +148,13 @@ namespace {
 struct RewardModelConfig {
   PreferenceFeedbackConfig feedback;
   RewardTrainingSettings training;
-  OfflineCheckpointSettings checkpointing;
+  OfflineSchedule schedule;
 
   template <class V>
   void visit(V& v) {
     feedback.visit(v);
     training.visit(v, /*prefixed=*/false);
-    checkpointing.visit(v);
+    schedule.visit(v);
   }
 };
 
@@ -190,7 +190,7 @@ class RewardModelAlgorithm : public Algorithm {
                         ctx.options().eval_interval);
     double loss_sum = 0, right = 0, seen = 0;  // since the last report
     // the policy is not trained: the reward and its optimizer are the checkpoint's extra state
-    OfflineCheckpoints checkpoints(ctx, "reward_model", *policy_, nullptr, config_.checkpointing);
+    OfflineCheckpoints checkpoints(ctx, "reward_model", *policy_, nullptr, config_.schedule);
     checkpoints.set_extra([&](torch::serialize::OutputArchive& a) { trainer.save(a); },
                           [&](torch::serialize::InputArchive& a) { trainer.load(a); });
     auto place = [&] {
@@ -203,10 +203,12 @@ class RewardModelAlgorithm : public Algorithm {
       seen = p->at("sums")[2].get<double>();
     } else {
       metrics["rm/heldout_accuracy"] = trainer.accuracy(heldout);
+      checkpoints.should_stop(metrics["rm/heldout_accuracy"].get<double>(), &metrics);
       ctx.report(0, metrics, *policy_);
     }
-    for (std::vector<int64_t> rows; batches.next(&rows);) {
+    for (std::vector<int64_t> rows; !checkpoints.stopped() && batches.next(&rows);) {
       const RewardTrainer::Step step = trainer.step(train_pairs, rows);
+      ctx.add_gradient_steps(1);
       loss_sum += step.loss * rows.size();
       right += step.right;
       seen += rows.size();
@@ -216,6 +218,7 @@ class RewardModelAlgorithm : public Algorithm {
         metrics["rm/train_accuracy"] = right / seen;
         metrics["rm/heldout_accuracy"] = trainer.accuracy(heldout);
         metrics["rm/epoch"] = batches.epoch();
+        checkpoints.should_stop(metrics["rm/heldout_accuracy"].get<double>(), &metrics);
         ctx.report(batches.processed(), metrics, *policy_);
         loss_sum = right = seen = 0;
       }

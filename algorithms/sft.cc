@@ -24,11 +24,11 @@ struct SftConfig {
   double learning_rate = 1e-3;
   double max_grad_norm = 1.0;
 
-  OfflineCheckpointSettings checkpointing;
+  OfflineSchedule schedule;
   template <class V>
   void visit(V& v) {
     demos.visit(v);
-    checkpointing.visit(v);
+    schedule.visit(v);
     v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "episodes per gradient step");
     v.field("learning_rate", learning_rate, 0.0, 1.0, "Adam step size");
     v.field("max_grad_norm", max_grad_norm, 0.0, 1e9, "global gradient-norm clip (0: off)");
@@ -38,7 +38,12 @@ struct SftConfig {
 class Sft : public Algorithm {
  public:
   Sft(const json& config, const std::string& where)
-      : config_(config_from_json<SftConfig>(config, where)) {}
+      : config_(config_from_json<SftConfig>(config, where)) {
+    // (a held-out split of the demonstrations is not made yet)
+    if (config_.schedule.patience > 0)
+      throw Error(where + ": field 'patience' needs held-out demonstrations, which sft does not " +
+                  "hold out yet: set patience to 0 (train for the whole budget)");
+  }
 
   json config() const override { return config_to_json(config_); }
   agents::Policy policy() const override { return policy_; }
@@ -69,7 +74,7 @@ class Sft : public Algorithm {
     ItemBatches batches(static_cast<int64_t>(all.size()), config_.batch_size,
                         ctx.options().total_steps, ctx.options().eval_interval);
     double nll_sum = 0, seen = 0;  // since the last report
-    OfflineCheckpoints checkpoints(ctx, "sft", *policy_, &optimizer, config_.checkpointing);
+    OfflineCheckpoints checkpoints(ctx, "sft", *policy_, &optimizer, config_.schedule);
     auto place = [&] { return json{{"batches", batches.state()}, {"sums", {nll_sum, seen}}}; };
     if (const std::optional<json> p = checkpoints.resume()) {
       batches.restore(p->at("batches"));
@@ -88,6 +93,7 @@ class Sft : public Algorithm {
       if (config_.max_grad_norm > 0)
         torch::nn::utils::clip_grad_norm_(flat.flat(), config_.max_grad_norm);
       optimizer.step();
+      ctx.add_gradient_steps(1);
       nll_sum += loss.item<double>() * rows.size();
       seen += rows.size();
       const bool reported = batches.report_due();

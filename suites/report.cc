@@ -5,10 +5,12 @@
 #include <ctime>
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "envs/config.h"
+#include "suites/report/claims.h"
 #include "suites/report/document.h"
 #include "suites/report/gnuplot.h"
 #include "suites/report/run_data.h"
@@ -17,9 +19,13 @@
 // This file: the default metrics and write_report, which reads the runs, fills a Document section
 // by section and writes it out. The parts it calls on are under report/, in namespace
 // tandem::suites::report:
-//   run_data     what the runs logged: load_runs, final values, curves over seeds, Analysis
-//   sections     the setup, and each metric's section (report_metric), which calls on
-//   aggregate    the aggregate over tasks of normalized scores,
+//   run_data     what the runs logged: load_runs, final scores, curves over seeds, suite.json
+//                (roles, protocol, claims), Analysis
+//   claims       the suite's claims and their verdicts, after the setup
+//   normalize    final scores normalized per task: start/oracle (protocol) or each run's start
+//   sections     the setup (a protocol suite's in protocol_setup, with algorithm_defaults),
+//                and each metric's section (report_metric), which calls on
+//   aggregate    the aggregate over tasks of normalized scores (normalize),
 //   task_extras  text tasks' columns, DPO's implicit rewards, sample completions,
 //   figures      curves, the aggregate's interval plot, the reward-KL frontier,
 //   gnuplot      colours, axes, legends and Plotter, which runs gnuplot,
@@ -144,10 +150,18 @@ ReportOutcome write_report(const std::string& suite_dir, const ReportOptions& op
       unfinished.push_back(r.task + "/" + r.algorithm + "/seed-" + std::to_string(r.seed));
     }
   }
-  // the baseline first, the others in name order: the same colour for a label in every figure
-  std::sort(a.algorithms.begin(), a.algorithms.end(), [&](const auto& x, const auto& y) {
-    return std::make_pair(x != options.baseline, x) < std::make_pair(y != options.baseline, y);
-  });
+  a.suite = report::read_suite_info(suite_dir, outcome.notes);
+  // contenders before references (start, then oracle); among them the baseline first, the others
+  // in name order: the same colour for a label in every figure
+  auto rank = [&](const std::string& label) {
+    const std::string role = report::role_of(a, label);
+    return std::make_tuple(role == "oracle"  ? 2
+                           : role == "start" ? 1
+                                             : 0,
+                           label != options.baseline, label);
+  };
+  std::sort(a.algorithms.begin(), a.algorithms.end(),
+            [&](const auto& x, const auto& y) { return rank(x) < rank(y); });
   outcome.runs_finished = static_cast<int64_t>(a.finished.size());
   outcome.runs_unfinished = static_cast<int64_t>(unfinished.size());
 
@@ -169,6 +183,7 @@ ReportOutcome write_report(const std::string& suite_dir, const ReportOptions& op
   }
   if (runs.empty()) doc.paragraph("There are no run folders here yet.");
   report::describe_setup(doc, a, runs);
+  report::claims_section(doc, a, options);
 
   report::Plotter plotter(suite_dir, options, outcome);
   std::vector<std::string> absent;

@@ -1,40 +1,68 @@
 // The comparison report of a suite's results folder, built only from the run folders
 // (<task>/<algorithm>/seed-<k>/ with config.json, metrics.jsonl and, once finished, done; text runs
-// also samples.jsonl): report.md, and report.html with the same content and its figures inlined
-// (self-contained).
+// also samples.jsonl) and, when present, the suite.json the runner writes beside them
+// (Suite::resolved, suite.h: roles, each task's protocol, claims): report.md, and report.html with
+// the same content and its figures inlined (self-contained). A folder without suite.json, or one
+// without "protocol" in it, is reported as an ordinary suite.
+//
+// The final score of a run, for a section metric (tables, aggregate, claims), is the mean of its
+// last 3 evaluations, the metrics.jsonl lines that log it (stats.h final_score; one evaluation is
+// noisy, ../shared/protocol.md §5). Wherever fewer than kMinimumSeeds (stats.h) finished seeds
+// stand behind a number (a task's row, a cell, the aggregate, a claim) a sentence says so.
+//
+// A protocol suite (../shared/protocol.md) has contenders and two references per task, "start"
+// (π₀, not trained) and "oracle" (PPO on the gold signal from π₀). Its report adds:
+//   - in the setup, per task and label: role, feedback, start, anchor (kl_coef, APA's adv_coeff,
+//     DPO's beta), budget in env steps and gradient steps (the last charts/gradient_steps), and
+//     the config fields that differ from the algorithm's defaults;
+//   - after the setup, "Claims": each claim "A beats B" of suite.json, the difference A − B of
+//     normalized final scores over its tasks with a bootstrap CI and its verdict in words (holds,
+//     refuted, inconclusive; stats.h verdict) — in other suites, on the scores normalized against
+//     each run's own start (below);
+//   - tables that rank contenders only (best in bold among them) and list the references apart,
+//     under a separator row, never bold;
+//   - an aggregate of contenders only, normalized per task against the references: 0 = the start's
+//     mean final score, 1 = the oracle's (stats.h normalize_to_references); a task whose oracle is
+//     no better than its start is left out, in words.
 //
 // For each metric of ReportOptions::metrics placed as a section that some run logs (absent ones
 // are skipped):
-//   - a table tasks × algorithms of the final value (a run's last logged value of the metric):
-//     mean [95% CI] over seeds, the best mean of each row in bold;
+//   - a table tasks × algorithms of the final score: mean [95% CI] over seeds, the best mean of
+//     each row in bold;
 //   - per task, a table of algorithms: mean [95% CI], IQM, seeds finished;
-//   - when the metric is aggregated: an aggregate over tasks of scores normalized per task, each
-//     run against its own start: (final - start) / (reference - lowest start), where start is the
-//     run's own value at the evaluation at env step 0 (every run logs it; labels may start from
-//     different policies, fresh networks or an expert's snapshot), reference the best final mean
-//     of any label on the task and lowest start the worst mean start of any label
-//     (normalize_against_starts, stats.h). So 0 is "no change", below 0 "got worse" whatever the
-//     start, 1 "gained the span from the lowest start to the suite's best final mean"; the
-//     report lists each task's reference and lowest start and names the labels that start at
-//     or beyond the reference. The aggregate ranks the suite's labels, it is not comparable
-//     across suites. Mean and IQM with stratified bootstrap CIs, and the probability of
-//     improvement of each algorithm over the baseline label (default "ppo", when present) with
-//     its CI (stats.h);
+//   - when the metric is aggregated: an aggregate over tasks of normalized scores. A protocol
+//     suite's: against the references (above). Other suites': each run against its own start,
+//     (final - start) / (reference - lowest start), where start is the run's own value at the
+//     evaluation at env step 0 (every run logs it; labels may start from different policies,
+//     fresh networks or an expert's snapshot), reference the best final mean of any label on the
+//     task and lowest start the worst mean start of any label (normalize_against_starts,
+//     stats.h). So 0 is "no change", below 0 "got worse" whatever the start, 1 "gained the span
+//     from the lowest start to the suite's best final mean"; the report lists each task's
+//     reference and lowest start and names the labels that start at or beyond the reference.
+//     That aggregate ranks the suite's labels, it is not comparable across suites. Mean and IQM
+//     with stratified bootstrap CIs, and the probability of improvement of each label over the
+//     baseline label (default "ppo"; when no ranked label has that name, a sentence says there is
+//     no such column) with its CI (stats.h);
 //   - per task one figure, the metric against env steps and against wall-clock seconds: the mean
 //     over seeds with a 95% bootstrap band per algorithm, drawn by gnuplot (pngcairo, else png)
 //     in the Okabe–Ito colour-blind-safe palette. Seeds are put on a common x grid by linear
 //     interpolation, up to the shortest seed's last point, so every point averages all seeds.
+//     Offline learners (algorithms reward_model, dpo, sft, aihf_dpo) that log
+//     charts/gradient_steps get a second figure, the metric against gradient steps.
 // The first section reported also carries, per task, what is specific to the task's kind:
+//   - any task whose runs log a KL to the reference: the reward-against-KL frontier (x: the k3
+//     estimate eval/kl_ref_k3, the k1 one eval/kl_ref when no run logs k3; y: the first section's
+//     metric, a text task's gold reward; one line per label through its evaluations, mean over
+//     seeds at each env step);
 //   - text tasks (env ids "text/..."): the metrics placed as kTextColumn (KL to the reference by
 //     both estimators, distinct-2, entropy, completion length, proxy reward) as columns of the
 //     task's table, final value averaged over seeds, with a row for the base model (the
-//     evaluation at env step 0); the gold-reward-against-KL frontier (x: the k3 estimate, the k1
-//     one when no run logs k3; one line per algorithm through its evaluations, mean over seeds at
-//     each env step); and a few sample completions from samples.jsonl, the base model's beside
-//     each algorithm's final one for the same prompts;
+//     evaluation at env step 0); and a few sample completions from samples.jsonl, the base
+//     model's beside each algorithm's final one for the same prompts;
 //   - any task some run of which logs them (DPO-type runs): a table of the kPreferenceColumn
 //     metrics, the implicit rewards of chosen and rejected completions and their margin.
-// Only finished runs enter tables and figures; unfinished ones are counted and listed.
+// Columns show a run's last logged value. Only finished runs enter tables and figures; unfinished
+// ones are counted and listed.
 //
 // The code: report.cc (write_report) and its parts under report/, listed at the top of report.cc.
 #pragma once

@@ -327,12 +327,13 @@ class FolderSnapshot {
   uintmax_t metrics_size_ = 0;
 };
 
-// The last evaluation of a metrics file, which must have reached `steps` env steps.
+// The last evaluation of a metrics file, which must have reached `steps` env steps (or be the
+// one where an offline learner stopped early).
 algorithms::EvalStats final_evaluation(const std::string& metrics_path, int64_t steps) {
   const std::vector<json> lines = algorithms::read_metrics(metrics_path);
   for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
     if (!it->contains("eval/return_mean")) continue;
-    if (it->value("env_steps", int64_t{0}) < steps) break;
+    if (it->value("env_steps", int64_t{0}) < steps && !it->contains("offline/stopped_early")) break;
     algorithms::EvalStats s;
     s.return_mean = it->value("eval/return_mean", 0.0);
     s.return_std = it->value("eval/return_std", 0.0);

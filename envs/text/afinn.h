@@ -13,10 +13,21 @@
 // |          | and "cant" are one word (AFINN's keys spell both "can't stand" and "dont like")    |
 // | matching | left to right, the longest entry (in words) starting at each word wins; its        |
 // |          | words are consumed; there is no negation handling beyond AFINN's own phrases       |
-// | score    | sum of matched valences / max(number of words, min_words): a mean valence per      |
-// |          | word, in [-5, 5] because every matched entry spans at least one word; a longer     |
-// |          | text only scores higher if it is denser in sentiment, and min_words (default 5)    |
-// |          | keeps a one-word completion ("great") from scoring a full 3                        |
+// | score    | sum of the valences of the distinct entries matched / max(number of words,         |
+// |          | min_words): a mean valence per word, in [-5, 5] because every matched entry        |
+// |          | spans at least one word. Each entry counts once per text, so repeating a word      |
+// |          | only dilutes it ("good good good" scores as "good" padded with two neutral         |
+// |          | words); a longer text only scores higher if it is denser in distinct sentiment;    |
+// |          | min_words (default 5) keeps a one-word completion ("great") from scoring a full    |
+// |          | 3                                                                                  |
+//
+// Why this score (measured on text/sentiment, whose gold reward it is): counting every match
+// let PPO repeat one positive word ("good good good ..." scored 2.17, the mean valence of the
+// repeated word); a plain sum of distinct entries would instead pay for length (the longest list
+// of different positive words wins); a fluency term would need a language model inside the gold
+// reward, which is then as learnable and hackable as the reward model it judges. The mean over
+// words of distinct entries keeps the [-5, 5] range and is a per-word density, which a reward
+// model mean-pooled over the completion's tokens can represent.
 #pragma once
 
 #include <cstdint>
@@ -28,10 +39,11 @@
 namespace tandem::text {
 
 struct SentimentScore {
-  double score = 0;     // sum / max(words, min_words)
-  int64_t sum = 0;      // sum of matched valences
-  int64_t words = 0;    // words in the text
-  int64_t matches = 0;  // lexicon entries matched
+  double score = 0;      // sum / max(words, min_words)
+  int64_t sum = 0;       // sum of the valences of the distinct entries matched
+  int64_t words = 0;     // words in the text
+  int64_t matches = 0;   // lexicon entries matched, repeats included
+  int64_t distinct = 0;  // distinct entries matched (those in sum)
 };
 
 class SentimentLexicon {

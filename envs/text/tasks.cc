@@ -109,8 +109,8 @@ SentimentTask::SentimentTask(const Corpus& corpus, SentimentLexicon lexicon,
 }
 
 std::string SentimentTask::description() const {
-  return "continue the opening words of a fortune; gold reward = AFINN-165 valence sum / "
-         "max(words, " +
+  return "continue the opening words of a fortune; gold reward = AFINN-165 valence sum of "
+         "distinct entries / max(words, " +
          std::to_string(config_.min_words) + ") of the completion, in [-5, 5]";
 }
 

@@ -4,9 +4,10 @@
 //
 // | task      | prompts                                   | gold reward of the completion         |
 // |-----------|-------------------------------------------|---------------------------------------|
-// | sentiment | the first 4..8 words (per record, by hash) | AFINN-165 mean valence per word,     |
-// |           | of fortunes: train = prompt split, eval = | sum / max(words, min_words), in       |
-// |           | validation split (see corpus.h)           | [-5, 5] (afinn.h)                     |
+// | sentiment | the first 4..8 words (per record, by hash) | AFINN-165 valence per word: the sum  |
+// |           | of fortunes: train = prompt split, eval = | over distinct entries (a repeat pays  |
+// |           | validation split (see corpus.h)           | nothing) / max(words, min_words), in  |
+// |           |                                           | [-5, 5] (afinn.h says why)            |
 // | sort      | "sort: 5 2 9 1 =", 3..6 numbers in 0..9;  | fraction of positions holding the     |
 // |           | a prompt is eval when its hash says so    | right number, over max(expected,      |
 // |           | (10%), so the sets are disjoint           | given) length, in [0, 1]              |
@@ -63,8 +64,8 @@ struct SentimentTaskConfig {
     v.field("max_prompt_words", max_prompt_words, int64_t{1}, int64_t{64},
             "most words of a record a prompt keeps (chosen per record by a hash of its text)");
     v.field("min_words", min_words, int64_t{1}, int64_t{1000},
-            "score = valence sum / max(words, min_words): short completions score no higher "
-            "than this many words would");
+            "score = valence sum of distinct entries / max(words, min_words): short "
+            "completions score no higher than this many words would");
     v.field("corpus", corpus, {"fortunes", "synthetic"},
             "where prompts come from (synthetic: the small generated corpus, for tests)");
     v.field("lexicon", lexicon, {"afinn", "builtin"},

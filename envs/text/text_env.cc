@@ -71,7 +71,8 @@ std::vector<std::string> task_texts(const TextTask& task, const json& task_optio
 // The sort model is small enough for the CI's two cores; sentiment's is the 4 × 4 × 192 default.
 // Step sizes as measured: sort's PPO collapsed once at 1e-4 (3e-5 is stable); sentiment's gold
 // reward does not move at 3e-5 within 10k steps and rises at 1e-4.
-json recommended_settings(const std::string& task_name, int64_t max_new_tokens) {
+json recommended_settings(const TextTask& task, int64_t max_new_tokens) {
+  const std::string task_name = task.name();
   json on_policy = {{"num_envs", 32},
                     {"steps_per_env", max_new_tokens + 1},
                     {"epochs", 4},
@@ -92,10 +93,23 @@ json recommended_settings(const std::string& task_name, int64_t max_new_tokens) 
   // preference labels: P(a ≻ b) = σ(Δgold / temperature); the tasks' gold rewards differ in
   // scale (sort in [0, 1], sentiment's valence per word mostly within ±1)
   on_policy["temperature"] = task_name == "sort" ? 0.05 : 0.1;
+  if (task_name == "sentiment") {
+    // most of the base model's completions hold no AFINN word, so half its pairs tie at 0:
+    // play the second side again (feedback.h): with a tie chance near ½ per draw, about
+    // ½⁵ ≈ 3% of pairs still tie after four redraws
+    on_policy["tie_redraws"] = 4;
+    // the gold reward is a per-word mean over the completion: read it from the mean hidden
+    // state of the completion's tokens (lm_heads.h)
+    on_policy["pooling"] = "mean";
+    on_policy["rm_pooling"] = "mean";
+  }
   return {{"algorithm", {{"*", on_policy}, {"ppo", {{"kl_coef", 0.05}}}}},
           {"policy", policy},
           // sampled completions: greedy decoding says little about a policy's distribution
-          {"evaluation", {{"deterministic", false}}}};
+          {"evaluation", {{"deterministic", false}}},
+          // what the gold reward is: feedback caches are keyed on it (feedback.cc), so pairs
+          // labelled under an earlier definition are made again rather than refused on replay
+          {"gold_reward", task.description()}};
 }
 
 }  // namespace
@@ -129,7 +143,7 @@ TextEnv::TextEnv(const std::string& task_name, ConfigReader r)
   mutable_spec().action_space = envs::Space::discrete(tokenizer_->vocab_size());
   // the sequence ends itself at max_new_tokens: the time limit never comes first
   mutable_spec().max_episode_steps = max_new_tokens_ + 1;
-  mutable_spec().recommended = recommended_settings(task_name, max_new_tokens_);
+  mutable_spec().recommended = recommended_settings(*task_, max_new_tokens_);
 }
 
 std::vector<float> TextEnv::observation() const {

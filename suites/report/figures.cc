@@ -19,6 +19,61 @@ namespace {
 const char* const kGoldKey = "eval/return_mean";  // on text tasks, the gold reward
 const char* const kKlK1Key = "eval/kl_ref";
 const char* const kKlK3Key = "eval/kl_ref_k3";
+const char* const kGradientStepsKey = "charts/gradient_steps";
+
+}  // namespace
+
+namespace {
+
+// The mean over seeds and its band, "x mean low high" lines in path; range grows to hold them.
+struct CurveRange {
+  double x_max = 0, y_lo = INFINITY, y_hi = -INFINITY;
+};
+void write_curve(const std::vector<Series>& runs, const std::string& path,
+                 const BootstrapOptions& boot, const std::string& pct, CurveRange& range) {
+  Curve c = mean_curve(runs, boot);
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path);
+  out << "# x mean low high (" << pct << "% bootstrap band over " << seeds_text(runs.size())
+      << ")\n";
+  for (size_t k = 0; k < c.x.size(); ++k) {
+    out << c.x[k] << ' ' << c.mean[k] << ' ' << c.low[k] << ' ' << c.high[k] << '\n';
+    range.y_lo = std::min(range.y_lo, c.low[k]);
+    range.y_hi = std::max(range.y_hi, c.high[k]);
+  }
+  if (!c.x.empty()) range.x_max = std::max(range.x_max, c.x.back());
+}
+
+// One panel's curves: a band and a line per file, x divided by s.divide.
+void plot_curves(std::ostringstream& gp, const AxisScale& s,
+                 const std::vector<std::pair<size_t, std::string>>& files) {
+  gp << "set xlabel " << gp_string(s.label) << "\nset xrange [0:*]\nset autoscale xfixmax\nplot ";
+  bool first = true;
+  for (const auto& [index, path] : files) {
+    const std::string file = gp_string(path);
+    char x_expr[64];
+    std::snprintf(x_expr, sizeof(x_expr), "($1/%.17g)", s.divide);
+    gp << (first ? "" : ", \\\n     ") << file << " using " << x_expr
+       << ":3:4 with filledcurves fc rgb \"" << colour(index)
+       << "\" fs transparent solid 0.18 noborder, \\\n     " << file << " using " << x_expr
+       << ":2 with lines lw 2.5 dt " << dash(index) << " lc rgb \"" << colour(index) << "\"";
+    first = false;
+  }
+  gp << '\n';
+}
+
+void set_y_range(std::ostringstream& gp, const CurveRange& r) {
+  if (!(r.y_hi > r.y_lo)) return;
+  const double step = nice_step(r.y_lo, r.y_hi, 8);
+  gp << "set yrange [" << std::floor(r.y_lo / step) * step << ":" << std::ceil(r.y_hi / step) * step
+     << "]\n";
+}
+
+// Learners that take gradient steps on fixed data: curves against gradient steps mean more.
+bool offline_learner(const std::string& algorithm) {
+  return algorithm == "reward_model" || algorithm == "dpo" || algorithm == "sft" ||
+         algorithm == "aihf_dpo";
+}
 
 }  // namespace
 
@@ -32,13 +87,9 @@ void task_curves(Document& doc, const MetricContext& c, const std::string& task)
   BootstrapOptions curve_boot = c.boot;
   curve_boot.resamples = options.curve_resamples;
   const std::string stem = file_safe(task) + "__" + file_safe(m.key);
-  struct Drawn {
-    size_t index;
-    std::string label, steps_file, wall_file;
-  };
-  std::vector<Drawn> drawn;
-  double max_steps = 0, max_wall = 0;
-  double y_lo = INFINITY, y_hi = -INFINITY;  // one y range for both panels, to compare them
+  std::vector<std::pair<size_t, std::string>> steps_files, wall_files;
+  std::vector<LegendEntry> legend;
+  CurveRange by_steps_range, by_wall_range;  // one y range for both panels, to compare them
   for (size_t i = 0; i < a.algorithms.size(); ++i) {
     const std::string& algo = a.algorithms[i];
     std::vector<Series> by_steps, by_wall;
@@ -49,69 +100,89 @@ void task_curves(Document& doc, const MetricContext& c, const std::string& task)
       by_wall.push_back(w);
     }
     if (by_steps.empty()) continue;
-    Drawn d{i, algo + " (" + seeds_text(by_steps.size()) + ")",
-            plotter.data_path(stem + "__" + file_safe(algo) + "__steps.dat"),
-            plotter.data_path(stem + "__" + file_safe(algo) + "__wall.dat")};
-    auto write_curve = [&](const std::vector<Series>& curve_runs, const std::string& path) {
-      Curve c = mean_curve(curve_runs, curve_boot);
-      fs::create_directories(fs::path(path).parent_path());
-      std::ofstream out(path);
-      out << "# x mean low high (" << pct << "% bootstrap band over "
-          << seeds_text(curve_runs.size()) << ")\n";
-      for (size_t k = 0; k < c.x.size(); ++k)
-        out << c.x[k] << ' ' << c.mean[k] << ' ' << c.low[k] << ' ' << c.high[k] << '\n';
-      for (size_t k = 0; k < c.x.size(); ++k) {
-        y_lo = std::min(y_lo, c.low[k]);
-        y_hi = std::max(y_hi, c.high[k]);
-      }
-      return c.x.empty() ? 0.0 : c.x.back();
-    };
-    max_steps = std::max(max_steps, write_curve(by_steps, d.steps_file));
-    max_wall = std::max(max_wall, write_curve(by_wall, d.wall_file));
-    drawn.push_back(d);
+    steps_files.push_back({i, plotter.data_path(stem + "__" + file_safe(algo) + "__steps.dat")});
+    wall_files.push_back({i, plotter.data_path(stem + "__" + file_safe(algo) + "__wall.dat")});
+    write_curve(by_steps, steps_files.back().second, curve_boot, pct, by_steps_range);
+    write_curve(by_wall, wall_files.back().second, curve_boot, pct, by_wall_range);
+    legend.push_back({i, algo + " (" + seeds_text(by_steps.size()) + ")"});
   }
-  if (drawn.empty() || !options.figures) return;
-  const AxisScale sx = steps_scale(max_steps), wx = wall_scale(max_wall);
+  if (legend.empty() || !options.figures) return;
+  CurveRange y = by_steps_range;
+  y.y_lo = std::min(y.y_lo, by_wall_range.y_lo);
+  y.y_hi = std::max(y.y_hi, by_wall_range.y_hi);
   // two panels side by side, and under them, across the full width, a strip with the legend
   // alone (keyentry items), where it never hides a curve and has room for four columns
-  const int key_rows = static_cast<int>((drawn.size() + 3) / 4);
+  const int key_rows = static_cast<int>((legend.size() + 3) / 4);
   const int height = 470 + 24 * key_rows;
   const double strip = (14.0 + 24.0 * key_rows) / height, top = 1.0 - 34.0 / height;
   std::ostringstream gp;
   gp << common_style() << "unset key\nset multiplot title "
      << gp_string(task + ": " + m.title + ", mean and " + pct + "% bootstrap CI over seeds")
      << "\nset ylabel " << gp_string(title) << '\n';
-  if (y_hi > y_lo) {
-    const double step = nice_step(y_lo, y_hi, 8);
-    gp << "set yrange [" << std::floor(y_lo / step) * step << ":" << std::ceil(y_hi / step) * step
-       << "]\n";
-  }
+  set_y_range(gp, y);
   for (int panel = 0; panel < 2; ++panel) {
-    const AxisScale& s = panel == 0 ? sx : wx;
     gp << "set origin " << 0.5 * panel << ", " << strip << "\nset size 0.5, " << top - strip
-       << "\nset xlabel " << gp_string(s.label)
-       << "\nset xrange [0:*]\nset autoscale xfixmax\nplot ";
-    bool first = true;
-    for (const auto& d : drawn) {
-      const std::string file = gp_string(panel == 0 ? d.steps_file : d.wall_file);
-      char x_expr[64];
-      std::snprintf(x_expr, sizeof(x_expr), "($1/%.17g)", s.divide);
-      gp << (first ? "" : ", \\\n     ") << file << " using " << x_expr
-         << ":3:4 with filledcurves fc rgb \"" << colour(d.index)
-         << "\" fs transparent solid 0.18 noborder, \\\n     " << file << " using " << x_expr
-         << ":2 with lines lw 2.5 dt " << dash(d.index) << " lc rgb \"" << colour(d.index) << "\"";
-      first = false;
-    }
-    gp << '\n';
+       << '\n';
+    plot_curves(gp,
+                panel == 0 ? steps_scale(by_steps_range.x_max) : wall_scale(by_wall_range.x_max),
+                panel == 0 ? steps_files : wall_files);
   }
-  std::vector<LegendEntry> legend;
-  for (const auto& d : drawn) legend.push_back({d.index, d.label});
   legend_strip(gp, strip, legend, "with lines lw 2.5");
   gp << "unset multiplot\n";
   plotter.size(1280, height);
   if (plotter.draw(stem, gp.str())) {
     doc.image("figures/" + stem + ".png",
               task + ": " + m.title + " against env steps (left) and wall-clock time (right)");
+  }
+}
+
+void gradient_step_curves(Document& doc, const MetricContext& c, const std::string& task) {
+  const Analysis& a = c.a;
+  const MetricSpec& m = c.m;
+  Plotter& plotter = c.plotter;
+  BootstrapOptions curve_boot = c.boot;
+  curve_boot.resamples = c.options.curve_resamples;
+  const std::string stem = file_safe(task) + "__" + file_safe(m.key) + "__gradient_steps";
+  std::vector<std::pair<size_t, std::string>> files;
+  std::vector<LegendEntry> legend;
+  CurveRange range;
+  for (size_t i = 0; i < a.algorithms.size(); ++i) {
+    const std::string& algo = a.algorithms[i];
+    if (!offline_learner(a.algo_name.at(algo))) continue;
+    std::vector<Series> runs;
+    for (const auto* r : runs_of(a, task, algo)) {
+      Series s = series_of(*r, kGradientStepsKey, m.key);
+      if (!s.empty()) runs.push_back(s);
+    }
+    if (runs.empty()) continue;
+    files.push_back({i, plotter.data_path(stem + "__" + file_safe(algo) + ".dat")});
+    write_curve(runs, files.back().second, curve_boot, c.pct, range);
+    legend.push_back({i, algo + " (" + seeds_text(runs.size()) + ")"});
+  }
+  if (legend.empty() || !c.options.figures) return;
+  AxisScale x{1, "gradient steps"};
+  if (range.x_max >= 2e4) x = {1e3, "gradient steps (thousands)"};
+  const int key_rows = static_cast<int>((legend.size() + 3) / 4);
+  const int height = 470 + 24 * key_rows;
+  const double strip = (14.0 + 24.0 * key_rows) / height, top = 1.0 - 34.0 / height;
+  std::ostringstream gp;
+  gp << common_style() << "unset key\nset multiplot title "
+     << gp_string(task + ": " + m.title + " of the offline learners against gradient steps")
+     << "\nset ylabel " << gp_string(c.title) << "\nset origin 0, " << strip << "\nset size 1, "
+     << top - strip << '\n';
+  set_y_range(gp, range);
+  plot_curves(gp, x, files);
+  legend_strip(gp, strip, legend, "with lines lw 2.5");
+  gp << "unset multiplot\n";
+  plotter.size(900, height);
+  if (plotter.draw(stem, gp.str())) {
+    doc.image("figures/" + stem + ".png",
+              task + ": " + m.title + " of the offline learners (" +
+                  "reward_model, dpo, sft, aihf_dpo) against the gradient steps they took (`" +
+                  kGradientStepsKey +
+                  "`), the axis that means something for a learner on "
+                  "fixed data; mean and " +
+                  c.pct + "% bootstrap band over seeds");
   }
 }
 
@@ -188,6 +259,8 @@ void frontier_figure(Document& doc, const MetricContext& c, const std::string& t
   if (!k3 && !task_logs(a, task, kKlK1Key)) return;
   const std::string kl_key = k3 ? kKlK3Key : kKlK1Key;
   const std::string stem = file_safe(task) + "__frontier";
+  // text tasks score the gold reward, control tasks the env's true reward
+  const std::string reward = is_text_task(a, task) ? "gold reward" : "evaluation return";
   std::vector<LegendEntry> drawn;
   std::vector<std::string> files;
   double x_lo = 0, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
@@ -237,14 +310,13 @@ void frontier_figure(Document& doc, const MetricContext& c, const std::string& t
   const double strip = (14.0 + 24.0 * key_rows) / height, top = 1.0 - 34.0 / height;
   std::ostringstream gp;
   gp << common_style() << "unset key\nset multiplot title "
-     << gp_string(task +
-                  ": gold reward against KL to the reference, mean over seeds at each "
-                  "evaluation")
+     << gp_string(task + ": " + reward +
+                  " against KL to the reference, mean over seeds at each evaluation")
      << "\nset origin 0, " << strip << "\nset size 1, " << top - strip << "\nset xlabel "
      << gp_string(x_label) << "\nset ylabel "
-     << gp_string("gold reward (" + std::string(kGoldKey) + ")") << '\n';
+     << gp_string(reward + " (" + std::string(kGoldKey) + ")") << '\n';
   // ranges on round ticks, a little past the points so the large final marker is not cut; x
-  // from 0 (the base model), further left only where k1 goes negative
+  // from 0 (the start policy), further left only where k1 goes negative
   auto range = [&](const char* axis, double lo, double hi, bool pad_low) {
     if (!(hi > lo)) return;
     const double pad = 0.04 * (hi - lo), step = nice_step(lo, hi, 8);
@@ -266,13 +338,15 @@ void frontier_figure(Document& doc, const MetricContext& c, const std::string& t
   plotter.size(1000, height);
   if (plotter.draw(stem, gp.str())) {
     doc.image("figures/" + stem + ".png",
-              task + ": gold reward against the KL to the reference, " + (k3 ? "k3" : "k1") +
+              task + ": " + reward + " against the KL to the reference, " + (k3 ? "k3" : "k1") +
                   " estimate" +
-                  (k3 ? " (never negative; k1 is in the table)" : " (no run logs k3)") +
+                  (k3 ? (is_text_task(a, task) ? " (never negative; k1 is in the table)"
+                                               : " (never negative)")
+                      : " (no run logs k3)") +
                   ". A point per evaluation step, the mean over seeds there (seeds that "
                   "evaluate at other steps are interpolated); the large point is the last step all "
                   "seeds reached. Up and to the left is better: more reward for less drift from "
-                  "the base model.");
+                  "the start policy.");
   }
 }
 

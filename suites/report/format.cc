@@ -37,6 +37,18 @@ std::string fmt_interval(const Interval& i) {
 
 std::string seeds_text(size_t n) { return std::to_string(n) + (n == 1 ? " seed" : " seeds"); }
 
+std::string few_seeds_warning(const std::string& what, const std::vector<std::string>& few) {
+  if (few.empty()) return "";
+  std::string list;
+  for (size_t i = 0; i < few.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == few.size() ? " and " : ", ") + few[i];
+  return "**Warning: fewer than " + std::to_string(kMinimumSeeds) +
+         " finished seeds** stand behind " + list + " in " + what +
+         ": with so few seeds a mean and its interval are anecdotes, not a comparison (the "
+         "protocol asks for at least " +
+         std::to_string(kMinimumSeeds) + ").";
+}
+
 std::string step_text(double step) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%.0f", step);

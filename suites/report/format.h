@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "suites/stats.h"
 
@@ -19,6 +20,10 @@ std::string fmt_interval(const Interval& i, std::string (*f)(double));
 std::string fmt_interval(const Interval& i);
 // "1 seed", "3 seeds".
 std::string seeds_text(size_t n);
+// The written warning where fewer than kMinimumSeeds (stats.h) finished seeds stand behind
+// numbers: "" when `few` is empty, else a sentence naming them ("dpo (3 seeds)", ...) as the
+// numbers of `what` ("the text_sort table").
+std::string few_seeds_warning(const std::string& what, const std::vector<std::string>& few);
 // An env step as a whole number.
 std::string step_text(double step);
 // A name usable in a file name: any other character becomes '_'.

@@ -71,6 +71,14 @@ std::optional<double> final_value(const RunRecord& run, const std::string& key) 
   return std::nullopt;
 }
 
+std::optional<double> final_score_of(const RunRecord& run, const std::string& key) {
+  std::vector<double> evaluations;
+  for (const auto& line : run.metrics)
+    if (auto v = number_at(line, key)) evaluations.push_back(*v);
+  if (evaluations.empty()) return std::nullopt;
+  return final_score(evaluations);
+}
+
 std::optional<double> initial_value(const RunRecord& run, const std::string& key) {
   for (const auto& line : run.metrics) {
     auto steps = number_at(line, "env_steps");
@@ -149,6 +157,67 @@ std::vector<double> finals_of(const Analysis& a, const std::string& task, const 
   for (const auto* r : runs_of(a, task, algo))
     if (auto v = final_value(*r, key)) out.push_back(*v);
   return out;
+}
+
+std::vector<double> final_scores_of(const Analysis& a, const std::string& task,
+                                    const std::string& algo, const std::string& key) {
+  std::vector<double> out;
+  for (const auto* r : runs_of(a, task, algo))
+    if (auto v = final_score_of(*r, key)) out.push_back(*v);
+  return out;
+}
+
+SuiteInfo read_suite_info(const std::string& suite_dir, std::vector<std::string>& notes) {
+  SuiteInfo info;
+  const fs::path path = fs::path(suite_dir) / "suite.json";
+  if (!fs::exists(path)) return info;
+  try {
+    const json j = read_json_file(path.string());
+    info.protocol = j.value("protocol", false);
+    std::vector<std::string> all_tasks;
+    for (const auto& t : j.value("tasks", json::array())) {
+      const std::string label = t.value("label", std::string());
+      all_tasks.push_back(label);
+      if (t.contains("protocol") && t["protocol"].is_object())
+        info.task_protocol[label] = t["protocol"];
+    }
+    for (const auto& algo : j.value("algorithms", json::array()))
+      info.role[algo.value("label", std::string())] = algo.value("role", std::string("contender"));
+    for (const auto& c : j.value("claims", json::array())) {
+      ClaimInfo claim{c.value("claim", std::string()), c.value("a", std::string()),
+                      c.value("b", std::string()), c.value("tasks", std::vector<std::string>())};
+      if (claim.tasks.empty()) claim.tasks = all_tasks;
+      info.claims.push_back(claim);
+    }
+  } catch (const std::exception& e) {
+    notes.push_back("`suite.json` could not be read (" + std::string(e.what()) +
+                    "): reported from the run folders alone, without roles or claims.");
+    return SuiteInfo{};
+  }
+  return info;
+}
+
+std::string role_of(const Analysis& a, const std::string& label) {
+  if (!a.suite.protocol) return "contender";
+  auto it = a.suite.role.find(label);
+  return it == a.suite.role.end() ? "contender" : it->second;
+}
+
+bool is_reference(const Analysis& a, const std::string& label) {
+  return role_of(a, label) != "contender";
+}
+
+std::vector<std::string> contenders(const Analysis& a) {
+  std::vector<std::string> out;
+  for (const auto& label : a.algorithms)
+    if (!is_reference(a, label)) out.push_back(label);
+  return out;
+}
+
+std::string label_with_role(const Analysis& a, const std::string& role) {
+  for (const auto& label : a.algorithms)
+    if (role_of(a, label) == role) return label;
+  return "";
 }
 
 bool is_text_task(const Analysis& a, const std::string& task) {

@@ -13,6 +13,7 @@
 #include "suites/report/figures.h"
 #include "suites/report/format.h"
 #include "suites/report/metric_context.h"
+#include "suites/report/protocol_setup.h"
 #include "suites/report/task_extras.h"
 #include "suites/stats.h"
 
@@ -26,10 +27,13 @@ void describe_setup(Document& doc, const Analysis& a, const std::vector<RunRecor
     const RunRecord* any = nullptr;
     int64_t total = 0, done = 0;
     double wall = 0;
+    // a protocol suite's oracle runs the task's own budget; other labels may have their own
+    const std::string oracle = label_with_role(a, "oracle");
     for (const auto& r : runs) {
       if (r.task != task) continue;
       ++total;
-      if (!any && r.config.is_object()) any = &r;
+      if (r.config.is_object() && (!any || (r.algorithm == oracle && any->algorithm != oracle)))
+        any = &r;
       if (!r.finished) continue;
       ++done;
       if (!r.metrics.empty())
@@ -55,6 +59,10 @@ void describe_setup(Document& doc, const Analysis& a, const std::vector<RunRecor
       {{"task"}, {"env"}, {"steps per run"}, {"evaluation"}, {"runs finished"}, {"wall s per run"}},
       rows);
 
+  if (a.suite.protocol) {
+    describe_protocol_setup(doc, a, runs);
+    return;
+  }
   // algorithms: the settings that tell labels of the same algorithm apart
   std::map<std::string, json> settings;  // label → algorithm fields and "policy.FIELD"s
   for (const auto& label : a.algorithms) {
@@ -108,10 +116,17 @@ void report_metric(Document& doc, const Analysis& a, const MetricSpec& m,
   const std::string direction = m.higher_is_better ? "higher is better" : "lower is better";
 
   doc.heading(2, title + " — `" + m.key + "`");
-  doc.paragraph("Final value: each finished run's last logged `" + m.key + "` (" + direction +
-                "). Mean over seeds with a " + pct + "% percentile bootstrap interval (" +
+  const bool protocol = a.suite.protocol;
+  doc.paragraph("Final score: the mean of each finished run's last 3 evaluations of `" + m.key +
+                "` (all of them when it has fewer; one evaluation is noisy), " + direction +
+                ". Mean over seeds with a " + pct + "% percentile bootstrap interval (" +
                 std::to_string(options.resamples) + " resamples); the best mean per task in " +
-                "**bold**. IQM: the mean of the middle 50% of seeds (stats.h).");
+                "**bold**" + (protocol ? " among the contenders" : "") +
+                ". IQM: the mean of the middle 50% of seeds (stats.h)." +
+                (protocol ? " The references `start` (the start policy π₀, not trained) and "
+                            "`oracle` (PPO on the gold signal from π₀) frame the contenders and "
+                            "are neither ranked nor bolded: they are listed apart."
+                          : ""));
   if (task_extras) {
     // the text tasks' columns, explained once
     std::vector<const MetricSpec*> columns;
@@ -133,37 +148,57 @@ void report_metric(Document& doc, const Analysis& a, const MetricSpec& m,
     }
   }
 
-  // overview: tasks × algorithms
+  // the final scores; the best mean of the contenders per task
+  const std::vector<std::string> ranked = contenders(a);
+  std::map<std::string, std::optional<double>> best;  // task → best contender mean
+  std::map<std::pair<std::string, std::string>, size_t> seeds;
+  for (const auto& task : a.tasks) {
+    for (const auto& algo : a.algorithms) {
+      auto scores = final_scores_of(a, task, algo, m.key);
+      seeds[{task, algo}] = scores.size();
+      if (scores.empty()) continue;
+      cis[{task, algo}] = mean_ci(scores, boot);
+      const double est = cis[{task, algo}].estimate;
+      std::optional<double>& b = best[task];
+      if (!is_reference(a, algo) && (!b || better(est, *b, m.higher_is_better))) b = est;
+    }
+  }
+  auto is_best = [&](const std::string& task, const std::string& algo) {
+    auto it = cis.find({task, algo});
+    return it != cis.end() && !is_reference(a, algo) && best[task] &&
+           it->second.estimate == *best[task];
+  };
+  auto few_seeds = [&](const std::string& task, const std::string& algo) {
+    const size_t n = seeds[{task, algo}];
+    return n > 0 && n < kMinimumSeeds;
+  };
+
+  // overview: tasks × algorithms, the references' columns last
   std::vector<Cell> header = {{"task"}};
-  for (const auto& algo : a.algorithms) header.push_back({algo});
+  for (const auto& algo : a.algorithms)
+    header.push_back({algo + (is_reference(a, algo) ? " (reference)" : "")});
   std::vector<std::vector<Cell>> rows;
+  std::vector<std::string> few;
   for (const auto& task : a.tasks) {
     std::vector<Cell> row = {{task}};
-    std::optional<double> best;
-    for (const auto& algo : a.algorithms) {
-      auto finals = finals_of(a, task, algo, m.key);
-      if (finals.empty()) continue;
-      cis[{task, algo}] = mean_ci(finals, boot);
-      const double est = cis[{task, algo}].estimate;
-      if (!best || better(est, *best, m.higher_is_better)) best = est;
-    }
     for (const auto& algo : a.algorithms) {
       auto it = cis.find({task, algo});
-      if (it == cis.end()) {
-        row.push_back({"—"});
-      } else {
-        row.push_back({fmt_interval(it->second), it->second.estimate == *best});
-      }
+      row.push_back(it == cis.end() ? Cell{"—"}
+                                    : Cell{fmt_interval(it->second), is_best(task, algo)});
+      if (few_seeds(task, algo))
+        few.push_back(task + "/" + algo + " (" + seeds_text(seeds[{task, algo}]) + ")");
     }
     rows.push_back(row);
   }
   doc.heading(3, "Final " + m.title + " per task: mean [" + pct + "% CI]");
   doc.table(header, rows);
+  if (!few.empty()) doc.paragraph(few_seeds_warning("this table", few));
 
   // per task: the algorithms in detail, and the curves
   for (const auto& task : a.tasks) {
     doc.heading(3, task);
     rows.clear();
+    few.clear();
     const bool text = task_extras && is_text_task(a, task);
     const std::vector<const MetricSpec*> columns =
         text ? logged_columns(a, task, options.metrics, MetricPlace::kTextColumn)
@@ -183,31 +218,40 @@ void report_metric(Document& doc, const Analysis& a, const MetricSpec& m,
       row.push_back({"—"});
       rows.push_back(row);
     }
-    std::optional<double> best;
-    for (const auto& algo : a.algorithms) {
+    auto label_row = [&](const std::string& algo) {
+      auto scores = final_scores_of(a, task, algo, m.key);
       auto it = cis.find({task, algo});
-      if (it != cis.end() && (!best || better(it->second.estimate, *best, m.higher_is_better)))
-        best = it->second.estimate;
-    }
-    for (const auto& algo : a.algorithms) {
-      auto finals = finals_of(a, task, algo, m.key);
-      auto it = cis.find({task, algo});
-      const bool is_best = it != cis.end() && it->second.estimate == *best;
-      std::vector<Cell> row = {{algo, is_best},
-                               {a.algo_name.at(algo)},
-                               {it == cis.end() ? "—" : fmt_interval(it->second), is_best},
-                               {finals.empty() ? "—" : fmt(interquartile_mean(finals))}};
+      const bool bold = is_best(task, algo);
+      std::string name = a.algo_name.at(algo);
+      if (role_of(a, algo) == "start") name += " (π₀, not trained)";
+      if (role_of(a, algo) == "oracle") name += " (on the gold signal)";
+      std::vector<Cell> row = {{algo, bold},
+                               {name},
+                               {it == cis.end() ? "—" : fmt_interval(it->second), bold},
+                               {scores.empty() ? "—" : fmt(interquartile_mean(scores))}};
       for (const auto* spec : columns)
         row.push_back(mean_cell(finals_of(a, task, algo, spec->key)));
-      row.push_back({std::to_string(finals.size())});
+      row.push_back({std::to_string(scores.size())});
       rows.push_back(row);
+      if (few_seeds(task, algo)) few.push_back(algo + " (" + seeds_text(scores.size()) + ")");
+    };
+    for (const auto& algo : ranked) label_row(algo);
+    if (protocol) {
+      // the references apart, under a separator row: framing, not ranked
+      std::vector<Cell> separator(4 + columns.size() + 1, Cell{""});
+      separator[0].text = "references (not ranked):";
+      rows.push_back(separator);
+      for (const auto& algo : a.algorithms)
+        if (is_reference(a, algo)) label_row(algo);
     }
     header = {{"label"}, {"algorithm"}, {"final mean [" + pct + "% CI]"}, {"IQM"}};
     for (const auto* spec : columns) header.push_back({spec->column});
     header.push_back({"seeds finished"});
     doc.table(header, rows);
+    if (!few.empty()) doc.paragraph(few_seeds_warning("the " + task + " table", few));
     if (m.curves) task_curves(doc, c, task);
-    if (text) frontier_figure(doc, c, task);
+    if (m.curves) gradient_step_curves(doc, c, task);
+    if (task_extras) frontier_figure(doc, c, task);
     if (task_extras) preference_table(doc, c, task);
     if (text) samples_table(doc, c, task);
   }

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "agents/trajectory_reward.h"
 #include "envs/error.h"
 
 namespace tandem::agents {
@@ -49,6 +50,73 @@ TEST(LmHeads, LastTokenPoolingPicksTheLastRealToken) {
   EXPECT_TRUE(torch::allclose(mean[2], hidden[2].mean(0)));
   EXPECT_EQ(pooling_from_string("mean", "x"), Pooling::kMean);
   EXPECT_THROW(pooling_from_string("max", "x"), Error);
+}
+
+TEST(LmHeads, MeanPoolingAveragesTheMarkedTokensOnly) {
+  torch::Tensor hidden = torch::randn({2, 5, 3});  // [B, T, C]
+  torch::Tensor real =
+      torch::tensor({{false, true, true, true, true}, {true, true, true, true, true}});
+  torch::Tensor pooled =
+      torch::tensor({{false, false, true, true, false}, {false, false, false, false, false}});
+  torch::Tensor mean = pool_hidden(hidden, real, Pooling::kMean, pooled);  // [2, 3]
+  EXPECT_TRUE(torch::allclose(mean[0], hidden[0].narrow(0, 2, 2).mean(0)));
+  EXPECT_TRUE(torch::equal(mean[1], torch::zeros({3}))) << "nothing to pool: zeros";
+  // last-token pooling ignores the marks
+  EXPECT_TRUE(torch::equal(pool_hidden(hidden, real, Pooling::kLast, pooled)[0], hidden[0][4]));
+}
+
+// One whole episode per row, as a rollout stores it: obs [n, context tokens], the next token.
+agents::TrajectoryBatch episodes(const std::vector<std::vector<int64_t>>& prompts,
+                                 const std::vector<std::vector<int64_t>>& actions, int64_t width) {
+  const int64_t rows = static_cast<int64_t>(prompts.size());
+  int64_t steps = 0;
+  for (const auto& a : actions) steps = std::max<int64_t>(steps, a.size());
+  TrajectoryBatch b;
+  b.obs = torch::zeros({rows, steps, 1 + width});
+  b.actions = torch::zeros({rows, steps, 1});
+  b.mask = torch::zeros({rows, steps});
+  b.episode_start = torch::zeros({rows, steps}, torch::kBool);
+  for (int64_t i = 0; i < rows; ++i) {
+    std::vector<int64_t> context = prompts[i];
+    for (size_t t = 0; t < actions[i].size(); ++t) {
+      b.obs[i][t][0] = static_cast<double>(context.size());
+      for (size_t k = 0; k < context.size(); ++k) b.obs[i][t][1 + k] = context[k];
+      b.actions[i][t][0] = actions[i][t];
+      b.mask[i][t] = 1.0;
+      context.push_back(actions[i][t]);
+    }
+    b.episode_start[i][0] = true;
+  }
+  b.env_obs = b.obs;
+  return b;
+}
+
+TEST(LmHeads, TextRewardMeanPoolsTheCompletionOnly) {
+  torch::set_num_threads(1);
+  torch::manual_seed(3);
+  const int64_t eot = 2;
+  LmTrajectoryRewardImpl reward(tiny_config(), eot, Pooling::kMean);
+  reward.eval();
+  // row 0 ends with end-of-text, row 1 at the length limit
+  const std::vector<std::vector<int64_t>> prompts = {{5, 6, 7}, {10, 11}};
+  const std::vector<std::vector<int64_t>> actions = {{8, 9, eot}, {12, 13, 14, 15}};
+  torch::Tensor scores = reward.step_rewards(episodes(prompts, actions, 10)).sum(1);  // [2]
+  // each row alone: EOT + prompt + actions; the completion is 8 9 (not the closing EOT), and
+  // 12 13 14 15
+  const std::vector<std::vector<int64_t>> seqs = {{eot, 5, 6, 7, 8, 9, eot},
+                                                  {eot, 10, 11, 12, 13, 14, 15}};
+  const std::vector<std::pair<int64_t, int64_t>> completion = {{4, 2}, {3, 4}};  // start, count
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    torch::Tensor x = torch::tensor(seqs[i]).unsqueeze(0);  // [1, S]
+    torch::Tensor real = torch::ones_like(x, torch::kBool);
+    torch::Tensor h = reward.model()->trunk()->hidden(x, positions_from_mask(real), real);
+    torch::Tensor marks = torch::zeros_like(real);
+    marks[0].narrow(0, completion[i].first, completion[i].second).fill_(true);
+    const double expected = reward.model()->score(h, real, marks)[0].item<double>();
+    const double all_tokens = reward.model()->score(h, real)[0].item<double>();
+    EXPECT_NEAR(scores[i].item<double>(), expected, 1e-5) << "row " << i;
+    EXPECT_GT(std::abs(expected - all_tokens), 1e-6) << "the prompt and EOT would change it";
+  }
 }
 
 TEST(LmHeads, RewardModelScoresEachSequenceIgnoringPadding) {

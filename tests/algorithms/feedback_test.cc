@@ -1,19 +1,21 @@
 // Feedback data: Bradley–Terry labels, the accuracy ceiling, preference files that replay to
 // the same episodes, episode contexts, learned rewards on trajectories, distinct-2.
-#include <cmath>
-#include <filesystem>
-#include <fstream>
+#include "algorithms/feedback.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
 #include "agents/policy_factory.h"
 #include "agents/trajectory_reward.h"
 #include "algorithms/evaluation.h"
-#include "algorithms/feedback.h"
 #include "algorithms/reward_model.h"
 #include "envs/error.h"
 #include "envs/registry.h"
+#include "envs/text/text_env.h"
 
 namespace tandem::algorithms {
 namespace {
@@ -84,6 +86,77 @@ TEST(Feedback, PreferenceFileReplaysToTheSameEpisodes) {
     EXPECT_NE(std::string(e.what()).find("line 1: chosen"), std::string::npos) << e.what();
   }
   fs::remove(path);
+}
+
+// Writes one word or ends the text at once, each with probability ½: half of its pairs tie.
+class CoinPolicy : public agents::PolicyImpl {
+ public:
+  CoinPolicy(int64_t word, int64_t eot) : word_(word), eot_(eot) {}
+  agents::PolicyState initial_state(int64_t) const override { return {}; }
+  agents::ActResult act(const torch::Tensor& obs, const agents::PolicyState& state, bool) override {
+    const int64_t n = obs.size(0);
+    torch::Tensor heads = torch::rand({n}) < 0.5;  // [N]
+    agents::ActResult r;
+    r.action = torch::where(heads, torch::full({n}, static_cast<double>(word_)),
+                            torch::full({n}, static_cast<double>(eot_)))
+                   .unsqueeze(1);  // [N, 1]
+    r.log_prob = torch::full({n}, std::log(0.5));
+    r.value = torch::zeros({n});
+    r.state = state;
+    return r;
+  }
+  agents::EvaluateResult evaluate(const agents::TrajectoryBatch&) override { return {}; }
+  torch::Tensor value(const torch::Tensor& obs, const agents::PolicyState&) override {
+    return torch::zeros({obs.size(0)});
+  }
+  std::shared_ptr<PolicyImpl> clone_policy() const override {
+    return std::make_shared<CoinPolicy>(word_, eot_);
+  }
+  std::vector<torch::Tensor> actor_parameters() const override { return {}; }
+  std::vector<torch::Tensor> critic_parameters() const override { return {}; }
+  std::string describe() const override { return "coin"; }
+
+ private:
+  int64_t word_, eot_;
+};
+
+TEST(Feedback, TiedPairsArePlayedAgain) {
+  // one-token completions: a lexicon word or nothing (gold 0)
+  const json options = {{"vocab_size", 400},
+                        {"max_new_tokens", 1},
+                        {"task", {{"corpus", "synthetic"}, {"lexicon", "builtin"}}}};
+  EnvFactory sentiment = [options] { return envs::make_env("text/sentiment", options); };
+  auto env = sentiment();
+  const auto& tokenizer = dynamic_cast<const text::TextEnv&>(*env).tokenizer();
+  // a lexicon word the tokenizer spells as one token
+  int64_t word = -1;
+  const text::SentimentLexicon lexicon = text::SentimentLexicon::builtin_tiny();
+  for (const auto& [entry, valence] : lexicon.entries()) {
+    const std::vector<int> ids = tokenizer.encode(" " + entry);
+    if (ids.size() == 1 && valence != 0 && word < 0) word = ids[0];
+  }
+  ASSERT_GE(word, 0) << "no lexicon word is one token";
+  CoinPolicy policy(word, tokenizer.eot_id());
+  auto ties = [](const std::vector<PreferencePair>& pairs) {
+    int64_t n = 0;
+    for (const auto& p : pairs) n += p.chosen.gold_return == p.rejected.gold_return ? 1 : 0;
+    return n;
+  };
+  PreferenceConfig config;
+  config.pairs = 200;
+  const auto plain = make_preference_pairs(policy, sentiment, config, false);
+  config.tie_redraws = 6;
+  const auto redrawn = make_preference_pairs(policy, sentiment, config, false);
+  ASSERT_EQ(redrawn.size(), plain.size());
+  EXPECT_GE(ties(plain), 70) << "about half the pairs tie without redraws";
+  EXPECT_LE(ties(redrawn), 10) << "about 1% (½ · ½⁶) tie after six redraws";
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_EQ(redrawn[i].chosen.context, redrawn[i].rejected.context) << "one start per pair";
+    EXPECT_EQ(redrawn[i].chosen.context, plain[i].chosen.context) << "the same starts";
+    if (redrawn[i].chosen.gold_return == redrawn[i].rejected.gold_return) {
+      EXPECT_DOUBLE_EQ(redrawn[i].p_chosen, 0.5) << "a tie that remains is a coin flip";
+    }
+  }
 }
 
 TEST(Feedback, ContextsRestartEpisodes) {

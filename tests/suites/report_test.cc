@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -34,11 +35,12 @@ std::string read_text(const fs::path& p) {
 // given, done.
 void write_run(const fs::path& suite, const std::string& task, const std::string& env_id,
                const std::string& label, const std::string& algorithm, int seed,
-               const std::vector<json>& metrics, const std::vector<json>& samples = {}) {
+               const std::vector<json>& metrics, const std::vector<json>& samples = {},
+               const json& algorithm_config = json::object()) {
   const fs::path dir = suite / task / label / ("seed-" + std::to_string(seed));
   fs::create_directories(dir);
   const json config = {{"env", {{"id", env_id}, {"options", json::object()}}},
-                       {"algorithm", {{"name", algorithm}, {"config", json::object()}}},
+                       {"algorithm", {{"name", algorithm}, {"config", algorithm_config}}},
                        {"policy", json::object()},
                        {"seed", seed},
                        {"steps", 200},
@@ -81,7 +83,9 @@ std::vector<json> text_samples(int seed, const std::string& label) {
   return out;
 }
 
-// The text suite. Final values (step 200), by hand:
+// The text suite. Final scores of the gold reward (the mean of the last 3 evaluations, here steps
+// 0, 100, 200): ppo (0.2 + 0.5 + 0.6) / 3, (0.3 + 0.5 + 0.8) / 3 → 0.483; dpo (0.2 + 0.25 + 0.3) /
+// 3, (0.3 + 0.25 + 0.5) / 3 → 0.300. The columns' final values (step 200), by hand:
 //   ppo: gold 0.6, 0.8 → 0.700; k1 0.5, 0.7 → 0.600; k3 0.4, 0.6 → 0.500; distinct-2 0.8, 0.6 →
 //        0.700; length 12, 14 → 13.00; proxy 0.9, 1.1 → 1.00
 //   dpo: gold 0.3, 0.5 → 0.400; k1 -0.1, 0.3 → 0.100; k3 0.05, 0.15 → 0.100; distinct-2 0.9, 0.7
@@ -204,11 +208,11 @@ TEST(Report, TextTaskTableHoldsKlDistinctAndTheBaseModel) {
 
   const Table t = table_with(md, "KL k1");
   ASSERT_FALSE(t.header.empty()) << md;
-  // the best gold reward (ppo's 0.700 against dpo's 0.400) in bold, label and cell
+  // the best gold reward (ppo's 0.483 against dpo's 0.300) in bold, label and cell
   ASSERT_TRUE(t.rows.count("**ppo**")) << md;
   ASSERT_TRUE(t.rows.count("dpo")) << md;
-  EXPECT_EQ(t.cell("**ppo**", "final mean [95% CI]").rfind("**0.700 [", 0), 0u) << md;
-  EXPECT_EQ(t.cell("dpo", "final mean [95% CI]").rfind("0.400 [", 0), 0u) << md;
+  EXPECT_EQ(t.cell("**ppo**", "final mean [95% CI]").rfind("**0.483 [", 0), 0u) << md;
+  EXPECT_EQ(t.cell("dpo", "final mean [95% CI]").rfind("0.300 [", 0), 0u) << md;
   EXPECT_EQ(t.cell("**ppo**", "KL k1"), "0.600");
   EXPECT_EQ(t.cell("dpo", "KL k1"), "0.100");
   EXPECT_EQ(t.cell("**ppo**", "KL k3"), "0.500");
@@ -328,11 +332,13 @@ TEST(Report, MujocoSuiteHasNoTextSections) {
   EXPECT_NE(md.find("| label | algorithm | final mean [95% CI] | IQM | seeds finished |"),
             std::string::npos)
       << md;
-  for (const char* text : {"KL k1", "distinct-2", "base model", "frontier", "sample completions",
+  for (const char* text : {"KL k1", "distinct-2", "base model", "sample completions",
                            "implicit rewards", "gold reward", "skipped"})
     EXPECT_EQ(md.find(text), std::string::npos) << text << " in\n" << md;
   EXPECT_NE(md.find("figures/Hopper-v5__eval_return_mean.png"), std::string::npos);
-  for (const auto& f : outcome.figures) EXPECT_EQ(f.find("frontier"), std::string::npos) << f;
+  // the runs log a KL to their reference: the reward–KL frontier, of the true reward
+  EXPECT_NE(md.find("](figures/Hopper-v5__frontier.png)"), std::string::npos) << md;
+  EXPECT_NE(md.find("Hopper-v5: evaluation return against the KL"), std::string::npos) << md;
   fs::remove_all(suite.parent_path());
 }
 
@@ -348,8 +354,9 @@ TEST(Report, EachRunIsNormalizedAgainstItsOwnStart) {
   ASSERT_TRUE(have_gnuplot()) << "gnuplot-nox is part of the set-up (scripts/setup.sh)";
   const fs::path suite = fresh_dir("own_start") / "control";
   auto run = [&](const std::string& label, int seed, double start, double final_return) {
+    // the last 3 evaluations at the final return: the final score is that return
     std::vector<json> lines;
-    for (int steps : {0, 100, 200})
+    for (int steps : {0, 100, 200, 300, 400})
       lines.push_back({{"env_steps", steps},
                        {"wall_seconds", 1.0 + steps},
                        {"eval/return_mean", steps == 0     ? start
@@ -399,6 +406,225 @@ TEST(Report, EachRunIsNormalizedAgainstItsOwnStart) {
   // the report says what the normalization is, and that dpo started beyond the reference
   EXPECT_NE(md.find("its own start"), std::string::npos) << md;
   EXPECT_NE(md.find("dpo starts at 412.6"), std::string::npos) << md;
+  fs::remove_all(suite.parent_path());
+}
+
+// ---- a protocol suite: contenders framed by the references start (0) and oracle (1) ----
+
+// results/<suite>/suite.json as Suite::resolved writes it, with the parts the report reads.
+void write_suite_json(const fs::path& suite, const json& claims) {
+  json algorithms = json::array();
+  for (const auto& [label, name, role] :
+       std::vector<std::array<std::string, 3>>{{"ppo", "ppo", "contender"},
+                                               {"apa", "apa", "contender"},
+                                               {"dpo", "dpo", "contender"},
+                                               {"start", "start", "start"},
+                                               {"oracle", "ppo", "oracle"}})
+    algorithms.push_back(
+        {{"label", label}, {"name", name}, {"role", role}, {"config", json::object()}});
+  const json j = {{"name", suite.filename().string()},
+                  {"protocol", true},
+                  {"tasks",
+                   {{{"label", "Hopper-v5"},
+                     {"env", "Hopper-v5"},
+                     {"protocol",
+                      {{"start", {{"start_from", "expert:early"}}},
+                       {"feedback", {{"pairs", 500}}},
+                       {"oracle", {{"kl_coef", 0.05}}}}}}}},
+                  {"algorithms", algorithms},
+                  {"claims", claims}};
+  fs::create_directories(suite);
+  std::ofstream(suite / "suite.json") << j.dump(2) << '\n';
+}
+
+// Seeds 1..n with offsets d summing to 0 (−1, 0, 1 or −2 … 2). Each run evaluates at steps 0 to
+// 400; the last three at target − 10, target, target + 10, so its final score (the mean of the last
+// 3) is the target while its last value is 10 more. Targets, return scale:
+//   start 100 + d, oracle 200 + d: 0 and 1 of the normalized scale (start 100, oracle 200)
+//   ppo 100 + d → 0 + d/100;  apa 200 + d → 1 + d/100, the oracle's own mean, yet not ranked
+//   with it;  dpo 190 + 50·d → 0.9 + d/2, widely spread
+// Claims: apa beats ppo (≈ 1) holds; ppo beats apa refuted; dpo beats apa (≈ −0.1 ± 0.5)
+// inconclusive.
+fs::path protocol_suite(const std::string& name, int n_seeds) {
+  const fs::path suite = fresh_dir(name) / "proto";
+  const json claims = {
+      {{"claim", "APA beats PPO"}, {"a", "apa"}, {"b", "ppo"}, {"tasks", {"Hopper-v5"}}},
+      {{"claim", "PPO beats APA"}, {"a", "ppo"}, {"b", "apa"}, {"tasks", {"Hopper-v5"}}},
+      {{"claim", "DPO beats APA"}, {"a", "dpo"}, {"b", "apa"}, {"tasks", {"Hopper-v5"}}}};
+  write_suite_json(suite, claims);
+  for (int seed = 1; seed <= n_seeds; ++seed) {
+    const double d = seed - (n_seeds + 1) / 2.0;
+    auto run = [&](const std::string& label, const std::string& algorithm, double target,
+                   const json& config, bool gradient_steps) {
+      std::vector<json> lines;
+      const double values[] = {100 + d, (100 + target) / 2, target - 10, target, target + 10};
+      for (int k = 0; k < 5; ++k) {
+        json line = {
+            {"env_steps", 100 * k}, {"wall_seconds", 1.0 + k}, {"eval/return_mean", values[k]}};
+        if (gradient_steps) line["charts/gradient_steps"] = 10 * k;
+        lines.push_back(line);
+      }
+      write_run(suite, "Hopper-v5", "Hopper-v5", label, algorithm, seed, lines, {}, config);
+    };
+    run("start", "start", 100 + d, json::object(), false);
+    run("oracle", "ppo", 200 + d, {{"kl_coef", 0.05}, {"learning_rate", 3e-4}}, false);
+    run("ppo", "ppo", 100 + d, {{"kl_coef", 0.1}, {"pairs", 500}}, false);
+    run("apa", "apa", 200 + d, {{"adv_coeff", 10.0}, {"pairs", 500}}, false);
+    run("dpo", "dpo", 190 + 50 * d, {{"beta", 0.1}, {"pairs", 500}}, true);
+  }
+  return suite;
+}
+
+TEST(Report, ProtocolReferencesStandApartAndAreNotRanked) {
+  const fs::path suite = protocol_suite("protocol_table", 3);
+  const ReportOutcome outcome = write_report(suite.string(), quick_options(false));
+  const std::string md = read_text(outcome.markdown_path);
+  const Table t = table_with(md, "seeds finished");
+  ASSERT_FALSE(t.header.empty()) << md;
+  // apa and the oracle have the same mean, 200.0 (the mean of the last 3 evaluations, not the last
+  // value 210): apa is the best contender, in bold; the oracle is a reference, never bold
+  EXPECT_EQ(t.cell("**apa**", "final mean [95% CI]").rfind("**200.0 [", 0), 0u) << md;
+  EXPECT_EQ(t.cell("oracle", "final mean [95% CI]").rfind("200.0 [", 0), 0u) << md;
+  EXPECT_EQ(t.cell("start", "final mean [95% CI]").rfind("100.0 [", 0), 0u) << md;
+  EXPECT_EQ(t.cell("dpo", "final mean [95% CI]").rfind("190.0 [", 0), 0u) << md;
+  EXPECT_EQ(t.rows.count("**oracle**"), 0u);
+  // under a separator, after the contenders
+  const size_t separator = md.find("| references (not ranked): |");
+  ASSERT_NE(separator, std::string::npos) << md;
+  EXPECT_LT(md.find("| **apa** |"), separator);
+  EXPECT_LT(md.find("| ppo |"), separator);
+  EXPECT_GT(md.find("| oracle |", md.find("### Hopper-v5")), separator);
+  EXPECT_GT(md.find("| start |", md.find("### Hopper-v5")), separator);
+  // the overview: the references' columns named so, not bold
+  const Table o = table_with(md, "oracle (reference)");
+  ASSERT_FALSE(o.header.empty()) << md;
+  EXPECT_EQ(o.cell("Hopper-v5", "oracle (reference)").rfind("200.0 [", 0), 0u) << md;
+  EXPECT_EQ(o.cell("Hopper-v5", "apa").rfind("**200.0 [", 0), 0u) << md;
+  EXPECT_NE(md.find("mean of each finished run's last 3 evaluations"), std::string::npos);
+
+  // the setup: per task and label, role, feedback, start, anchor and budget
+  const Table s = table_with(md, "anchor");
+  ASSERT_FALSE(s.header.empty()) << md;
+  std::map<std::string, std::vector<std::string>> by_label;
+  {
+    std::istringstream in(md.substr(md.find("| task | label | role |")));
+    std::string line;
+    std::getline(in, line);
+    std::getline(in, line);
+    while (std::getline(in, line) && line.rfind("|", 0) == 0) {
+      auto c = cells(line);
+      by_label[c[1]] = c;
+    }
+  }
+  ASSERT_EQ(by_label.size(), 5u) << md;
+  EXPECT_EQ(by_label["oracle"][2], "oracle");
+  EXPECT_EQ(by_label["oracle"][3], "—");
+  EXPECT_EQ(by_label["oracle"][5], "kl_coef = 0.05");
+  EXPECT_EQ(by_label["ppo"][2], "contender");
+  EXPECT_EQ(by_label["ppo"][3], "pairs = 500");
+  EXPECT_EQ(by_label["ppo"][4], "start_from = \"expert:early\"");
+  EXPECT_EQ(by_label["ppo"][5], "kl_coef = 0.1");
+  EXPECT_EQ(by_label["apa"][5], "λ: adv_coeff = 10.0");
+  EXPECT_EQ(by_label["dpo"][5], "β: beta = 0.1");
+  EXPECT_EQ(by_label["dpo"][6], "200");  // env steps
+  EXPECT_EQ(by_label["dpo"][7], "40");   // gradient steps, the last logged
+  EXPECT_EQ(by_label["ppo"][7], "—");
+  fs::remove_all(suite.parent_path());
+}
+
+TEST(Report, ProtocolNormalizesZeroAtTheStartAndOneAtTheOracle) {
+  ASSERT_TRUE(have_gnuplot()) << "gnuplot-nox is part of the set-up (scripts/setup.sh)";
+  const fs::path suite = protocol_suite("protocol_normalized", 5);
+  const ReportOutcome outcome = write_report(suite.string(), quick_options(true));
+  const std::string md = read_text(outcome.markdown_path);
+  // the unrounded estimates: row label colour mean low high iqm low high ...
+  std::ifstream in(suite / "figures" / "aggregate__eval_return_mean.dat");
+  std::map<std::string, std::vector<double>> by_label;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream s(line);
+    double row, colour;
+    std::string label;
+    s >> row >> label >> colour;
+    std::vector<double> v(6);
+    for (double& x : v) s >> x;
+    by_label[label] = v;
+  }
+  // contenders only: ppo at the start's mean is 0, apa at the oracle's is 1
+  ASSERT_EQ(by_label.size(), 3u) << md;
+  EXPECT_NEAR(by_label["\"ppo\""][0], 0.0, 1e-9);
+  EXPECT_NEAR(by_label["\"apa\""][0], 1.0, 1e-9);
+  EXPECT_NEAR(by_label["\"dpo\""][0], 0.9, 1e-9);
+  EXPECT_EQ(by_label.count("\"oracle\"") + by_label.count("\"start\""), 0u);
+  const Table t = table_with(md, "normalized mean [95% CI]");
+  EXPECT_EQ(t.rows.count("oracle") + t.rows.count("start"), 0u) << md;
+  EXPECT_EQ(t.cell("ppo", "normalized mean [95% CI]").rfind("0.00 [", 0), 0u) << md;
+  EXPECT_NE(md.find("Hopper-v5: 0 = 100.0 (`start`"), std::string::npos) << md;
+  EXPECT_NE(md.find("1 = 200.0 (`oracle`"), std::string::npos) << md;
+  // five seeds: no warning
+  EXPECT_EQ(md.find("fewer than 5 finished seeds"), std::string::npos) << md;
+  fs::remove_all(suite.parent_path());
+}
+
+TEST(Report, ClaimsGetTheirVerdictInWords) {
+  const fs::path suite = protocol_suite("protocol_claims", 5);
+  const ReportOutcome outcome = write_report(suite.string(), quick_options(false));
+  const std::string md = read_text(outcome.markdown_path);
+  const size_t claims = md.find("## Claims");
+  ASSERT_NE(claims, std::string::npos) << md;
+  EXPECT_LT(md.find("## Setup"), claims);
+  EXPECT_GT(md.find("## evaluation return"), claims) << "near the top, before the sections";
+  EXPECT_NE(md.find("- **holds**: apa − ppo = 1.00 [", claims), std::string::npos) << md;
+  EXPECT_NE(md.find("on Hopper-v5 (5 seeds each) (\"APA beats PPO\")", claims), std::string::npos)
+      << md;
+  EXPECT_NE(md.find("- **refuted**: ppo − apa = -1.00 [", claims), std::string::npos) << md;
+  EXPECT_NE(md.find("- **inconclusive**: dpo − apa = -0.10 [", claims), std::string::npos) << md;
+  EXPECT_EQ(md.find("fewer than 5 finished seeds"), std::string::npos) << md;
+  fs::remove_all(suite.parent_path());
+}
+
+TEST(Report, FewerThanFiveSeedsAreWarnedInWords) {
+  const fs::path suite = protocol_suite("protocol_few", 3);
+  const ReportOutcome outcome = write_report(suite.string(), quick_options(false));
+  const std::string md = read_text(outcome.markdown_path);
+  const std::string html = read_text(outcome.html_path);
+  const std::string warning = "fewer than 5 finished seeds";
+  // the per-task table, the overview, the aggregate and each claim
+  EXPECT_NE(md.find(warning + "** stand behind ppo (3 seeds), apa (3 seeds), dpo (3 seeds), "
+                              "start (3 seeds) and oracle (3 seeds) in the Hopper-v5 table"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find(warning + "** stand behind Hopper-v5/ppo (3 seeds)"), std::string::npos);
+  EXPECT_NE(md.find(warning + "** stand behind ppo (3 seeds), apa (3 seeds) and dpo (3 seeds) in "
+                              "the aggregate"),
+            std::string::npos)
+      << md;
+  size_t in_claims = 0;
+  for (size_t at = md.find("## Claims"); (at = md.find(warning, at + 1)) != std::string::npos &&
+                                         at < md.find("## evaluation return");)
+    ++in_claims;
+  EXPECT_EQ(in_claims, 3u) << md;
+  EXPECT_NE(html.find("<b>Warning: " + warning + "</b>"), std::string::npos);
+  fs::remove_all(suite.parent_path());
+}
+
+TEST(Report, ProtocolTaskWhoseOracleIsNoBetterIsLeftOut) {
+  const fs::path suite = fresh_dir("protocol_flat") / "proto";
+  write_suite_json(suite, json::array());
+  for (int seed = 1; seed <= 2; ++seed)
+    for (const char* label : {"ppo", "start", "oracle"}) {
+      std::vector<json> lines;
+      for (int k = 0; k < 3; ++k)
+        lines.push_back({{"env_steps", 100 * k}, {"eval/return_mean", 50.0 + seed}});
+      write_run(suite, "Hopper-v5", "Hopper-v5", label, label == std::string("ppo") ? "ppo" : label,
+                seed, lines);
+    }
+  const ReportOutcome outcome = write_report(suite.string(), quick_options(false));
+  const std::string md = read_text(outcome.markdown_path);
+  EXPECT_NE(md.find("the oracle (51.50, mean over 2 seeds) is not better than the start"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("No task can be normalized"), std::string::npos) << md;
   fs::remove_all(suite.parent_path());
 }
 

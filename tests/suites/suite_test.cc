@@ -247,7 +247,7 @@ TEST(Suite, EveryShippedSuiteParses) {
                                                  {"apa_vs_ppo", 30},
                                                  {"feedback_algorithms", 36},
                                                  {"mujoco_ppo_apa", 135},
-                                                 {"quickstart", 16},
+                                                 {"quickstart", 60},
                                                  {"smoke", 8}}));
 }
 

@@ -162,10 +162,31 @@ TEST(Afinn, LengthDoesNotWinByItself) {
   const double repeated = lexicon.score("great great great great great great great great").score;
   EXPECT_DOUBLE_EQ(one, 3.0 / 5);
   EXPECT_LT(padded, one) << "neutral words dilute";
-  EXPECT_DOUBLE_EQ(repeated, 3.0) << "a mean: repeating does not exceed the word's valence";
-  EXPECT_DOUBLE_EQ(lexicon.score("superb superb superb superb superb superb").score, 5.0);
-  EXPECT_DOUBLE_EQ(lexicon.score("bastard bastard bastard bastard bastard").score, -5.0);
+  EXPECT_DOUBLE_EQ(repeated, 3.0 / 8) << "a repeat pays nothing and dilutes like a neutral word";
+  EXPECT_DOUBLE_EQ(lexicon.score("superb great lovely wonderful fun").score,
+                   (5 + 3 + 3 + 4 + 4) / 5.0)
+      << "distinct entries all count";
   EXPECT_DOUBLE_EQ(lexicon.score("great", 1).score, 3.0) << "min_words = 1: a plain mean";
+}
+
+TEST(Afinn, EachEntryCountsOncePerText) {
+  const SentimentLexicon lexicon = SentimentLexicon::builtin_tiny();
+  const SentimentScore good = lexicon.score("good");
+  const SentimentScore three = lexicon.score("good good good");
+  EXPECT_DOUBLE_EQ(three.score, good.score) << "within min_words, repeating changes nothing";
+  EXPECT_EQ(three.sum, 3);
+  EXPECT_EQ(three.matches, 3) << "every occurrence is still matched";
+  EXPECT_EQ(three.distinct, 1);
+  // the same word repeated scores as the word among neutral ones, never above it
+  EXPECT_DOUBLE_EQ(lexicon.score("good good good good good good good good good good").score,
+                   lexicon.score("good and then the story goes on for a while").score);
+  EXPECT_DOUBLE_EQ(lexicon.score("Good, GOOD, good!").score, good.score) << "as words, not bytes";
+  // a phrase is one entry; its repeat and the word it hides are counted on their own
+  const SentimentScore phrases = lexicon.score("not good, not good, good and bad and bad");
+  EXPECT_EQ(phrases.sum, -2 + 3 - 3);
+  EXPECT_EQ(phrases.matches, 5);
+  EXPECT_EQ(phrases.distinct, 3);
+  EXPECT_DOUBLE_EQ(phrases.score, -2.0 / 9);
 }
 
 TEST(Afinn, EntriesThatReadAlikeMustAgree) {

@@ -179,6 +179,11 @@ TEST_F(SentimentTaskTest, GoldRewardIsTheCompletionsScore) {
   EXPECT_DOUBLE_EQ(task_.gold_reward(prompt, " hates the awful rain"), (-3 - 3) / 5.0);
   EXPECT_DOUBLE_EQ(task_.gold_reward("Terrible terrible sad prompt", " and then"), 0.0)
       << "only the completion is scored";
+  EXPECT_DOUBLE_EQ(task_.gold_reward(prompt, " good good good"), task_.gold_reward(prompt, " good"))
+      << "repeating a word does not pay";
+  EXPECT_LT(task_.gold_reward(prompt, " good good good good good good good good"),
+            task_.gold_reward(prompt, " good"))
+      << "past min_words a repeat dilutes";
   EXPECT_EQ(task_.reward_range().lo, -5);
   EXPECT_EQ(task_.reward_range().hi, 5);
   EXPECT_NE(task_.description().find("AFINN"), std::string::npos);
