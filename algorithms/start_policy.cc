@@ -1,5 +1,5 @@
 // `start`: trains nothing. The run's start policy π₀ (its policy config, a snapshot included),
-// evaluated like every run: a protocol suite's score-0 reference (../shared/protocol.md §1), so
+// evaluated like every run: a protocol suite's score-0 reference (docs/protocol.md §1), so
 // the start is measured with the same evaluation as the contenders, not assumed. It logs the
 // evaluation at env step 0 and one at the end of the budget (the same policy: with a
 // deterministic evaluation the same number), so its final score reads like a learner's.

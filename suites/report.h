@@ -7,10 +7,10 @@
 //
 // The final score of a run, for a section metric (tables, aggregate, claims), is the mean of its
 // last 3 evaluations, the metrics.jsonl lines that log it (stats.h final_score; one evaluation is
-// noisy, ../shared/protocol.md §5). Wherever fewer than kMinimumSeeds (stats.h) finished seeds
+// noisy, docs/protocol.md §5). Wherever fewer than kMinimumSeeds (stats.h) finished seeds
 // stand behind a number (a task's row, a cell, the aggregate, a claim) a sentence says so.
 //
-// A protocol suite (../shared/protocol.md) has contenders and two references per task, "start"
+// A protocol suite (docs/protocol.md) has contenders and two references per task, "start"
 // (π₀, not trained) and "oracle" (PPO on the gold signal from π₀). Its report adds:
 //   - in the setup, per task and label: role, feedback, start, anchor (kl_coef, APA's adv_coeff,
 //     DPO's beta), budget in env steps and gradient steps (the last charts/gradient_steps), and

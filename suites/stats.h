@@ -111,7 +111,7 @@ struct StartNormalization {
 StartNormalization normalize_against_starts(const std::vector<std::vector<StartAndFinal>>& labels,
                                             bool higher_is_better);
 
-// ---- the protocol's numbers (../shared/protocol.md §1, §5, §6) ----
+// ---- the protocol's numbers (docs/protocol.md §1, §5, §6) ----
 
 // A run's final score: the mean of its last `last` evaluations (all of them when it has fewer;
 // one evaluation is noisy). `evaluations` in the order logged; at least one.

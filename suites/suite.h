@@ -57,7 +57,7 @@
 //                                       //   component), so "ppo_lr=0.001", "ppo_lr=0.0001"
 //   }
 //
-// A protocol suite (../shared/protocol.md) adds two references to every task, after the
+// A protocol suite (docs/protocol.md) adds two references to every task, after the
 // suite's algorithms, the contenders: "start" (the start policy π₀, evaluated, trained not at
 // all: score 0) and "oracle" (PPO on the task's own reward — a text task's gold reward, a control
 // env's true reward — from π₀, with the task's env-step budget: score 1). The labels "start" and

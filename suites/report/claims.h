@@ -2,7 +2,7 @@
 // A − B of normalized final scores over the claim's tasks (normalize.h: a protocol suite's start
 // = 0, oracle = 1; other suites each run against its own start), with a stratified bootstrap CI
 // (stats.h difference_of_means_ci) and the verdict in words next to the number: holds, refuted
-// or inconclusive (../shared/protocol.md §6).
+// or inconclusive (docs/protocol.md §6).
 #pragma once
 
 #include "suites/report.h"

@@ -42,7 +42,7 @@ const char* const kGradientStepsKey = "charts/gradient_steps";
 
 void describe_protocol_setup(Document& doc, const Analysis& a, const std::vector<RunRecord>& runs) {
   doc.paragraph(
-      "A protocol suite (`../shared/protocol.md`): on each task every contender starts from the "
+      "A protocol suite (`docs/protocol.md` in the repository): on each task every contender starts from the "
       "same π₀ (**start**), learns from the same feedback (**feedback**: the task's feedback "
       "fields, as the contender's config.json holds them) and is anchored to π₀ (**anchor**: "
       "PPO's and RLHF-with-PPO's `kl_coef`, APA's λ `adv_coeff`, DPO's and AIHF-DPO's `beta`). "

@@ -1,4 +1,4 @@
-// The setup of a protocol suite (../shared/protocol.md): per task and label what makes the
+// The setup of a protocol suite (docs/protocol.md): per task and label what makes the
 // comparison fair or not — role, feedback, start, anchor, budget on both axes, and the label's
 // own settings.
 #pragma once

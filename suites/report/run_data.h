@@ -19,7 +19,7 @@ std::optional<double> number_at(const json& line, const std::string& key);
 // A run's last logged value of key (the columns: KL, length, implicit rewards, ...).
 std::optional<double> final_value(const RunRecord& run, const std::string& key);
 // A run's final score of a section metric: the mean of its last 3 evaluations, the lines that log
-// key (stats.h final_score; ../shared/protocol.md §5: one evaluation is noisy).
+// key (stats.h final_score; docs/protocol.md §5: one evaluation is noisy).
 std::optional<double> final_score_of(const RunRecord& run, const std::string& key);
 // A run's value of key at its evaluation at env step 0: its start.
 std::optional<double> initial_value(const RunRecord& run, const std::string& key);
