@@ -174,6 +174,24 @@ Table table_with(const std::string& md, const std::string& column) {
   return t;
 }
 
+// The unrounded estimates an aggregate figure's data file holds, by quoted label: each line is
+// row label colour mean low high iqm low high.
+std::map<std::string, std::vector<double>> aggregate_estimates(const fs::path& dat) {
+  std::ifstream in(dat);
+  std::map<std::string, std::vector<double>> by_label;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream s(line);
+    double row, colour;
+    std::string label;
+    s >> row >> label >> colour;
+    std::vector<double> v(6);
+    for (double& x : v) s >> x;
+    by_label[label] = v;
+  }
+  return by_label;
+}
+
 TEST(Report, TextMetricsDefaultsArePlacedAsColumns) {
   const auto metrics = default_report_metrics();
   ASSERT_FALSE(metrics.empty());
@@ -380,18 +398,8 @@ TEST(Report, EachRunIsNormalizedAgainstItsOwnStart) {
   EXPECT_EQ(t.cell("dpo", "P(X > ppo) [95% CI]"), "0.00 [0.00, 0.00]") << md;
 
   // the unrounded estimates: row label colour mean low high iqm low high ...
-  std::ifstream in(suite / "figures" / "aggregate__eval_return_mean.dat");
-  std::map<std::string, std::vector<double>> by_label;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream s(line);
-    double row, colour;
-    std::string label;
-    s >> row >> label >> colour;
-    std::vector<double> v(6);
-    for (double& x : v) s >> x;
-    by_label[label] = v;
-  }
+  std::map<std::string, std::vector<double>> by_label =
+      aggregate_estimates(suite / "figures" / "aggregate__eval_return_mean.dat");
   ASSERT_EQ(by_label.size(), 2u) << md;
   const std::vector<double> ppo = by_label["\"ppo\""], dpo = by_label["\"dpo\""];
   ASSERT_EQ(ppo.size(), 6u);
@@ -538,18 +546,8 @@ TEST(Report, ProtocolNormalizesZeroAtTheStartAndOneAtTheOracle) {
   const ReportOutcome outcome = write_report(suite.string(), quick_options(true));
   const std::string md = read_text(outcome.markdown_path);
   // the unrounded estimates: row label colour mean low high iqm low high ...
-  std::ifstream in(suite / "figures" / "aggregate__eval_return_mean.dat");
-  std::map<std::string, std::vector<double>> by_label;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream s(line);
-    double row, colour;
-    std::string label;
-    s >> row >> label >> colour;
-    std::vector<double> v(6);
-    for (double& x : v) s >> x;
-    by_label[label] = v;
-  }
+  std::map<std::string, std::vector<double>> by_label =
+      aggregate_estimates(suite / "figures" / "aggregate__eval_return_mean.dat");
   // contenders only: ppo at the start's mean is 0, apa at the oracle's is 1
   ASSERT_EQ(by_label.size(), 3u) << md;
   EXPECT_NEAR(by_label["\"ppo\""][0], 0.0, 1e-9);
