@@ -11,6 +11,7 @@
 
 #include "envs/config.h"
 #include "suites/report/claims.h"
+#include "suites/report/tuning_section.h"
 #include "suites/report/document.h"
 #include "suites/report/gnuplot.h"
 #include "suites/report/run_data.h"
@@ -22,6 +23,7 @@
 //   run_data     what the runs logged: load_runs, final scores, curves over seeds, suite.json
 //                (roles, protocol, claims), Analysis
 //   claims       the suite's claims and their verdicts, after the setup
+//   tuning_section  a tuned suite's grids, tuning scores and choices, after the claims
 //   normalize    final scores normalized per task: start/oracle (protocol) or each run's start
 //   sections     the setup (a protocol suite's in protocol_setup, with algorithm_defaults),
 //                and each metric's section (report_metric), which calls on
@@ -184,6 +186,7 @@ ReportOutcome write_report(const std::string& suite_dir, const ReportOptions& op
   if (runs.empty()) doc.paragraph("There are no run folders here yet.");
   report::describe_setup(doc, a, runs);
   report::claims_section(doc, a, options);
+  report::tuning_section(doc, a);
 
   report::Plotter plotter(suite_dir, options, outcome);
   std::vector<std::string> absent;

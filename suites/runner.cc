@@ -134,13 +134,19 @@ RunStart prepare_run_folder(const std::string& run_dir, bool resume) {
   return RunStart::kFresh;
 }
 
-RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
+namespace {
+
+// One suite's runs (a tuning suite's phase, or the whole of a suite without tuning). With
+// allow_empty, --only selecting none of its runs returns an empty outcome instead of throwing
+// (the other phase has some).
+RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool allow_empty) {
   RunnerOutcome outcome;
   outcome.suite_dir = (fs::path(options.results_dir) / suite.name).string();
   const std::vector<SuiteRun> all = suite.runs();
   std::vector<const SuiteRun*> selected;
   for (const auto& run : all)
     if (options.only.empty() || matches_pattern(run.key(), options.only)) selected.push_back(&run);
+  if (selected.empty() && allow_empty) return outcome;
   if (selected.empty()) {
     throw Error("--only '" + options.only + "' selects none of the " + std::to_string(all.size()) +
                 " runs of suite '" + suite.name + "' (run keys look like '" + all.front().key() +
@@ -167,9 +173,8 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
       throw Error(dir + " is marked done but its config.json cannot be read (" + e.what() +
                   "): remove that run folder to recompute it");
     }
-    const std::string diff =
-        first_difference(suite.expected_run_config(*run), comparable_run_config(config),
-                         "the suite");
+    const std::string diff = first_difference(suite.expected_run_config(*run),
+                                              comparable_run_config(config), "the suite");
     if (!diff.empty()) {
       throw Error(dir + " was finished with another configuration: " + diff +
                   ". Give the changed suite another \"name\", or remove that run folder to "
@@ -295,26 +300,26 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
         {"algorithm", run->config()}, {"policy", run->policy()}, {"env", run->task->options}};
     write_file_atomic(w.dir + "/request.json", request.dump(2) + "\n");
     std::vector<std::string> argv = {binary,
-                                           "train",
-                                           "--env",
-                                           run->task->env_id,
-                                           "--algo",
-                                           run->algorithm->name,
-                                           "--seed",
-                                           std::to_string(run->seed),
-                                           "--steps",
-                                           std::to_string(run->steps()),
-                                           "--eval-interval",
-                                           std::to_string(run->task->eval_interval),
-                                           "--eval-episodes",
-                                           std::to_string(run->task->eval_episodes),
-                                           "--threads",
-                                           std::to_string(suite.threads),
-                                           "--config",
-                                           w.dir + "/request.json",
-                                           "--out",
-                                           w.dir,
-                                           "--quiet"};
+                                     "train",
+                                     "--env",
+                                     run->task->env_id,
+                                     "--algo",
+                                     run->algorithm->name,
+                                     "--seed",
+                                     std::to_string(run->seed),
+                                     "--steps",
+                                     std::to_string(run->steps()),
+                                     "--eval-interval",
+                                     std::to_string(run->task->eval_interval),
+                                     "--eval-episodes",
+                                     std::to_string(run->task->eval_episodes),
+                                     "--threads",
+                                     std::to_string(suite.threads),
+                                     "--config",
+                                     w.dir + "/request.json",
+                                     "--out",
+                                     w.dir,
+                                     "--quiet"};
     if (resumed) argv.push_back("--resume");
     const std::string log = w.dir + "/log.txt";
     // a resumed run's log keeps the interrupted attempt's lines above its own
@@ -420,6 +425,77 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
     }
     std::fflush(stdout);
   }
+  return outcome;
+}
+
+}  // namespace
+
+RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
+  if (!suite.tuning || !suite.tuning_selection.is_null())
+    return run_phase(suite, options, /*allow_empty=*/false);
+  const bool quiet = options.display == RunnerOptions::Display::kQuiet;
+  const Suite tuning = tuning_suite(suite);
+  if (!options.only.empty()) {
+    bool any = false;
+    for (const Suite* s : {&tuning, &suite})
+      for (const auto& run : s->runs()) any = any || matches_pattern(run.key(), options.only);
+    if (!any)
+      throw Error("--only '" + options.only + "' selects none of the runs of suite '" + suite.name +
+                  "', tuning or evaluation (keys look like '" + tuning.runs().front().key() +
+                  "' and '" + suite.runs().front().key() + "')");
+  }
+  RunnerOptions first = options;
+  first.report = false;
+  if (!quiet) {
+    std::printf(
+        "tuning phase: %zu configurations per contender on tuning seeds, then the "
+        "evaluation seeds with the chosen ones\n",
+        suite.tuning->points);
+    std::fflush(stdout);
+  }
+  RunnerOutcome outcome = run_phase(tuning, first, /*allow_empty=*/true);
+  const std::string suite_dir = (fs::path(options.results_dir) / suite.name).string();
+  const std::string tuning_dir = (fs::path(options.results_dir) / tuning.name).string();
+  if (outcome.failed || outcome.interrupted) {
+    outcome.suite_dir = suite_dir;
+    return outcome;
+  }
+  json selection;
+  try {
+    selection = select_tuned(suite, tuning_dir);
+  } catch (const Error& e) {
+    // --only ran part of the tuning phase: the evaluation phase waits for the rest
+    outcome.suite_dir = suite_dir;
+    outcome.waiting = std::string("evaluation phase not started: ") + e.what();
+    if (!quiet) std::printf("%s\n", outcome.waiting.c_str());
+    return outcome;
+  }
+  write_file_atomic(tuning_dir + "/selection.json", selection.dump(2) + "\n");
+  if (!quiet) {
+    for (const auto& task : suite.tasks)
+      for (const auto& [label, c] : selection["tasks"][task.label]["contenders"].items()) {
+        const json& point = c["points"][c["chosen"].get<size_t>()];
+        std::printf(
+            "  tuned: %s %s -> %s (mean %s %.3f over the tuning seeds)\n", task.label.c_str(),
+            label.c_str(), point["values"].dump().c_str(),
+            selection["tasks"][task.label]["scaled"].get<bool>() ? "normalized score" : "score",
+            point["mean"].get<double>());
+      }
+    std::fflush(stdout);
+  }
+  const RunnerOutcome evaluation =
+      run_phase(tuned_suite(suite, selection), options, /*allow_empty=*/true);
+  outcome.suite_dir = suite_dir;
+  outcome.selected += evaluation.selected;
+  outcome.skipped += evaluation.skipped;
+  outcome.finished += evaluation.finished;
+  outcome.failed += evaluation.failed;
+  outcome.failures.insert(outcome.failures.end(), evaluation.failures.begin(),
+                          evaluation.failures.end());
+  outcome.interrupted = evaluation.interrupted;
+  outcome.report_markdown = evaluation.report_markdown;
+  outcome.report_html = evaluation.report_html;
+  outcome.report_error = evaluation.report_error;
   return outcome;
 }
 

@@ -12,13 +12,16 @@
 #include "envs/error.h"
 #include "envs/registry.h"
 #include "suites/single_run.h"
+#include "suites/suite_fields.h"
 
 namespace tandem::suites {
 namespace {
 
-const std::vector<std::string> kTopFields = {"name", "tasks",   "algorithms", "seeds", "steps",
-                                             "eval", "threads", "sweep",      "claims"};
+const std::vector<std::string> kTopFields = {"name", "tasks",   "algorithms", "seeds",  "steps",
+                                             "eval", "threads", "sweep",      "claims", "tuning"};
 constexpr int64_t kMaxSteps = int64_t{1} << 50;
+
+}  // namespace
 
 // ConfigReader reads numbers, strings and objects; the fields that hold arrays of objects or
 // either a number or an object are read here, so the unknown-field check covers both kinds and
@@ -55,11 +58,13 @@ void check_label(const std::string& label, const std::string& where, const std::
   }
 }
 
+namespace {
 std::string slash_to_underscore(std::string s) {
   for (char& c : s)
     if (c == '/') c = '_';
   return s;
 }
+}  // namespace
 
 // A swept value as it appears in a label: 0.001, true, relu, 64-64 for [64, 64].
 std::string value_text(const json& v, const std::string& where) {
@@ -87,6 +92,17 @@ void set_path(json& target, const std::string& path, const json& value) {
   *node = value;
 }
 
+FieldPath parse_field_path(const std::string& field, const std::string& where,
+                           const std::string& key) {
+  const bool in_config = field.rfind("config.", 0) == 0, in_policy = field.rfind("policy.", 0) == 0;
+  if ((!in_config && !in_policy) || field.size() <= 7 || field.back() == '.' ||
+      field.find("..") != std::string::npos)
+    fail(where, key, "= '" + field + "' must be \"config.NAME\" or \"policy.NAME\"");
+  return FieldPath{in_config, field.substr(7)};
+}
+
+namespace {
+
 struct StepsSpec {
   bool by_kind = false;
   int64_t all = 1000000;
@@ -110,14 +126,16 @@ StepsSpec read_steps(const json& j, const std::string& where) {
   return spec;
 }
 
-std::vector<uint64_t> read_seeds(const json& j, const std::string& where) {
-  if (!j.contains("seeds")) return {1, 2, 3, 4, 5};
+}  // namespace
+
+std::vector<uint64_t> read_seeds(const json& j, const std::string& where, uint64_t first) {
+  if (!j.contains("seeds")) return {first, first + 1, first + 2, first + 3, first + 4};
   const json& s = j["seeds"];
   std::vector<uint64_t> seeds;
   if (s.is_number_integer()) {
     ConfigReader r(j, where);
     const int64_t n = r.integer("seeds", 5, 1, 100000);
-    for (int64_t k = 1; k <= n; ++k) seeds.push_back(static_cast<uint64_t>(k));
+    for (int64_t k = 0; k < n; ++k) seeds.push_back(first + static_cast<uint64_t>(k));
     return seeds;
   }
   if (!s.is_array() || s.empty())
@@ -133,6 +151,8 @@ std::vector<uint64_t> read_seeds(const json& j, const std::string& where) {
   }
   return seeds;
 }
+
+namespace {
 
 const json& array_field(const json& j, const std::string& key, const std::string& where,
                         const std::string& example) {
@@ -266,7 +286,7 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
   const int64_t eval_episodes = eval_reader.integer("episodes", 10, 1, 1000000);
   eval_reader.finish();
   const StepsSpec steps = read_steps(j, where);
-  suite.seeds = read_seeds(j, where);
+  suite.seeds = read_seeds(j, where, 1);
 
   // tasks
   const json& tasks = array_field(j, "tasks", where, "[{\"env\": \"Hopper-v5\"}]");
@@ -293,6 +313,8 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
     check_label(task.label, at, "label");
     // the report keeps its figures beside the task folders
     if (task.label == "figures") fail(at, "label", "= 'figures' is reserved for the report");
+    if (task.label == "tuning")
+      fail(at, "label", "= 'tuning' is reserved for the tuning phase's runs (tuning.h)");
     task.kind = r.text("kind", "default");
     kinds_used.insert(task.kind);
     if (r.has("steps")) {
@@ -413,13 +435,9 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
       label = suite.algorithms[0].label;
     }
     if (!r.has("field")) fail(at, "field", "is required: \"config.NAME\" or \"policy.NAME\"");
-    const std::string field = r.text("field", "");
-    const bool in_config = field.rfind("config.", 0) == 0,
-               in_policy = field.rfind("policy.", 0) == 0;
-    if ((!in_config && !in_policy) || field.size() <= 7 || field.back() == '.' ||
-        field.find("..") != std::string::npos)
-      fail(at, "field", "= '" + field + "' must be \"config.NAME\" or \"policy.NAME\"");
-    const std::string path = field.substr(7);
+    const FieldPath field = parse_field_path(r.text("field", ""), at, "field");
+    const bool in_config = field.in_config;
+    const std::string& path = field.path;
     const std::string short_name = r.text("short", path.substr(path.rfind('.') + 1));
     check_label(short_name, at, "short");
     const json& values = array_field(s, "values", at, "[0.001, 0.0003]");
@@ -468,6 +486,13 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
   suite.protocol = suite.tasks[0].protocol.has_value();
   if (suite.protocol) add_references(suite, where);
   if (j.contains("claims")) suite.claims = read_claims(j, suite, where);
+  if (j.contains("tuning")) {
+    if (!suite.protocol)
+      fail(where, "tuning",
+           "needs a protocol suite (every task's \"protocol\"): the choice is made on scores "
+           "normalized against the start and the oracle");
+    suite.tuning = read_tuning(j, suite, where);
+  }
   for (const auto& task : suite.tasks) {
     std::unique_ptr<envs::Env> env;
     try {
@@ -501,6 +526,8 @@ json SuiteRun::config() const {
   json out = algorithm->config;
   if (auto it = algorithm->config_by_kind.find(task->kind); it != algorithm->config_by_kind.end())
     out.merge_patch(it->second);
+  if (auto it = algorithm->config_by_task.find(task->label); it != algorithm->config_by_task.end())
+    out.merge_patch(it->second);
   if (!task->protocol) return out;
   if (algorithm->role == Role::kOracle) out.merge_patch(task->protocol->oracle);
   if (algorithm->role == Role::kContender)
@@ -512,6 +539,8 @@ json SuiteRun::config() const {
 json SuiteRun::policy() const {
   json out = algorithm->policy;
   if (auto it = algorithm->policy_by_kind.find(task->kind); it != algorithm->policy_by_kind.end())
+    out.merge_patch(it->second);
+  if (auto it = algorithm->policy_by_task.find(task->label); it != algorithm->policy_by_task.end())
     out.merge_patch(it->second);
   if (task->protocol) out.merge_patch(task->protocol->start);
   return out;
@@ -567,6 +596,18 @@ json Suite::resolved() const {
     if (algo.steps_all) entry["steps"] = *algo.steps_all;
     if (!algo.steps_by_kind.empty()) entry["steps"] = algo.steps_by_kind;
     if (!algo.sweep_value.empty()) entry["sweep_value"] = algo.sweep_value;
+    if (!algo.config_by_task.empty() || !algo.policy_by_task.empty()) {
+      json by_task = json::object();
+      for (const auto& task : tasks) {
+        auto c = algo.config_by_task.find(task.label);
+        auto p = algo.policy_by_task.find(task.label);
+        if (c == algo.config_by_task.end() && p == algo.policy_by_task.end()) continue;
+        by_task[task.label] = {
+            {"config", c == algo.config_by_task.end() ? json::object() : c->second},
+            {"policy", p == algo.policy_by_task.end() ? json::object() : p->second}};
+      }
+      entry["by_task"] = by_task;
+    }
     a.push_back(entry);
   }
   json out = {{"name", name},
@@ -584,6 +625,13 @@ json Suite::resolved() const {
     out["claims"] = c;
   }
   out["protocol"] = protocol;
+  if (tuning) {
+    out["tuning"] = {{"seeds", tuning->seeds},
+                     {"metric", tuning->metric},
+                     {"points", tuning->points},
+                     {"grids", tuning->as_written.value("grids", json::object())}};
+    if (!tuning_selection.is_null()) out["tuning"]["selection"] = tuning_selection;
+  }
   return out;
 }
 

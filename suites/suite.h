@@ -49,6 +49,8 @@
 //        "a": "apa", "b": "ppo",        //   its verdict (holds / refuted / inconclusive);
 //        "tasks": ["text_sort"]}],      //   labels of contenders; tasks: default all (a
 //                                       //   protocol suite's: scores are 0 = start, 1 = oracle)
+//     "tuning": {"seeds": 2, "grids": {"ppo": {"config.learning_rate": [3e-4, 1e-4]}}},
+//                                       // optional, a protocol suite's: fair tuning (tuning.h)
 //     "sweep": {                        // optional: one field, several values
 //       "algorithm": "ppo",             // the label to sweep (default: the only algorithm)
 //       "field": "config.learning_rate",// "config.NAME" or "policy.NAME" (nested with dots)
@@ -77,6 +79,7 @@
 #include <vector>
 
 #include "envs/config.h"
+#include "suites/tuning.h"
 
 namespace tandem::suites {
 
@@ -111,8 +114,10 @@ struct SuiteAlgorithm {
   std::string sweep_value;                // the swept value as it appears in the label, or ""
   Role role = Role::kContender;
   std::map<std::string, json> config_by_kind, policy_by_kind;  // "by_kind" overrides
-  std::optional<int64_t> steps_all;                            // "steps" as one number
-  std::map<std::string, int64_t> steps_by_kind;                // "steps" by task kind
+  // by task label, over by_kind: a tuned choice (tuning.h), or a tuning point
+  std::map<std::string, json> config_by_task, policy_by_task;
+  std::optional<int64_t> steps_all;              // "steps" as one number
+  std::map<std::string, int64_t> steps_by_kind;  // "steps" by task kind
 };
 
 // One task × algorithm × seed.
@@ -148,6 +153,8 @@ struct Suite {
   json sweep;  // as written, or null
   std::vector<SuiteClaim> claims;
   bool protocol = false;  // every task has a protocol; the references are among the algorithms
+  std::optional<SuiteTuning> tuning;  // "tuning" (a protocol suite's): its grids, tuning seeds
+  json tuning_selection;              // the evaluation phase's choice (tuning.h), else null
 
   // Every run, seed-major (all tasks and algorithms of the first seed first), so a suite cut
   // short holds complete comparisons for its first seeds rather than all seeds of one task.

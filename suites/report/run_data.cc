@@ -23,7 +23,8 @@ std::vector<RunRecord> load_runs(const std::string& suite_dir) {
     return out;
   };
   for (const auto& task : sorted_dirs(suite_dir)) {
-    if (task.filename() == "figures") continue;
+    // the report's figures, and a tuned suite's tuning phase (its own suite, tuning.h)
+    if (task.filename() == "figures" || task.filename() == "tuning") continue;
     for (const auto& algo : sorted_dirs(task)) {
       for (const auto& seed_dir : sorted_dirs(algo)) {
         const std::string name = seed_dir.filename().string();
@@ -183,6 +184,7 @@ SuiteInfo read_suite_info(const std::string& suite_dir, std::vector<std::string>
     }
     for (const auto& algo : j.value("algorithms", json::array()))
       info.role[algo.value("label", std::string())] = algo.value("role", std::string("contender"));
+    if (j.contains("tuning")) info.tuning = j["tuning"];
     for (const auto& c : j.value("claims", json::array())) {
       ClaimInfo claim{c.value("claim", std::string()), c.value("a", std::string()),
                       c.value("b", std::string()), c.value("tasks", std::vector<std::string>())};

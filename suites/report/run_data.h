@@ -56,6 +56,7 @@ struct SuiteInfo {
   std::map<std::string, std::string> role;    // label → "contender", "start", "oracle"
   std::map<std::string, json> task_protocol;  // task → {"start", "feedback", "oracle"}
   std::vector<ClaimInfo> claims;
+  json tuning;  // suite.json "tuning" (a tuned suite: seeds, grids, selection), else null
 };
 // suite.json under suite_dir: nothing when absent; an unreadable one adds a note and is ignored.
 SuiteInfo read_suite_info(const std::string& suite_dir, std::vector<std::string>& notes);

@@ -15,21 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "tests/suites/test_files.h"
+
 namespace tandem::suites {
 namespace {
 namespace fs = std::filesystem;
 
 fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("tandem_report_test_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return tandem::testing::fresh_test_dir("report_test", name);
 }
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using tandem::testing::read_text;
 
 // A finished run folder as the runner leaves it: config.json, metrics.jsonl, samples.jsonl when
 // given, done.

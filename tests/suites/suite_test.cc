@@ -7,25 +7,14 @@
 #include <map>
 
 #include "envs/error.h"
+#include "tests/suites/suite_text.h"
 
 namespace tandem::suites {
 namespace {
 namespace fs = std::filesystem;
 
-Suite parse(const std::string& text) {
-  return suite_from_json(json::parse(text, nullptr, true, /*ignore_comments=*/true), "test.json",
-                         "fallback");
-}
-
-// The message of the error `text` raises ("" when it parses).
-std::string error_of(const std::string& text) {
-  try {
-    parse(text);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+Suite parse(const std::string& text) { return tandem::testing::parse_suite(text); }
+std::string error_of(const std::string& text) { return tandem::testing::suite_error(text); }
 
 const char* kMinimal = R"({"tasks": [{"env": "InvertedPendulum-v5"}],
                            "algorithms": [{"name": "ppo"}]})";
