@@ -6,6 +6,11 @@
 // policy). One file for text (the demonstrations are completions) and control (expert
 // trajectories). A Gaussian policy's observation normalizer is fitted to the demonstrations'
 // observations first. Budget: --steps counts demonstration episodes processed.
+//
+// Early stopping (patience) needs demonstrations the learner does not fit: heldout_demonstrations
+// more episodes of the same demonstrator, drawn with their own seed (demo_seed + 2^32, so other
+// episode starts, and the training set stays the one every other learner of the feedback uses),
+// scored at every evaluation by their mean negative log-likelihood per step.
 #include <torch/torch.h>
 
 #include "algorithms/algorithm.h"
@@ -24,11 +29,15 @@ struct SftConfig {
   double learning_rate = 1e-3;
   double max_grad_norm = 1.0;
 
+  int64_t heldout_demonstrations = 0;
   OfflineSchedule schedule;
   template <class V>
   void visit(V& v) {
     demos.visit(v);
     schedule.visit(v);
+    v.field("heldout_demonstrations", heldout_demonstrations, int64_t{0}, int64_t{1000000},
+            "held-out episodes of the demonstrator (their own seed), scored by NLL at every "
+            "evaluation: what patience stops on (0: none)");
     v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "episodes per gradient step");
     v.field("learning_rate", learning_rate, 0.0, 1.0, "Adam step size");
     v.field("max_grad_norm", max_grad_norm, 0.0, 1e9, "global gradient-norm clip (0: off)");
@@ -39,10 +48,10 @@ class Sft : public Algorithm {
  public:
   Sft(const json& config, const std::string& where)
       : config_(config_from_json<SftConfig>(config, where)) {
-    // (a held-out split of the demonstrations is not made yet)
-    if (config_.schedule.patience > 0)
-      throw Error(where + ": field 'patience' needs held-out demonstrations, which sft does not " +
-                  "hold out yet: set patience to 0 (train for the whole budget)");
+    if (config_.schedule.patience > 0 && config_.heldout_demonstrations == 0)
+      throw Error(where + ": field 'patience' needs held-out demonstrations to stop on: set " +
+                  "heldout_demonstrations (e.g. 10), or patience to 0 (train for the whole " +
+                  "budget)");
   }
 
   json config() const override { return config_to_json(config_); }
@@ -55,8 +64,18 @@ class Sft : public Algorithm {
     const DemonstrationData demos = demonstration_data(
         ctx.options().env_id, ctx.options().env_options, ctx.options().policy, *policy_,
         [&ctx] { return ctx.make_env(); }, config_.demos, ctx.options().progress);
-    std::vector<const Episode*> all;
+    std::vector<const Episode*> all, heldout;
     for (const Episode& e : demos.episodes) all.push_back(&e);
+    DemonstrationData heldout_demos;
+    if (config_.heldout_demonstrations > 0) {
+      DemonstrationConfig held = config_.demos;
+      held.demonstrations = config_.heldout_demonstrations;
+      held.demo_seed = config_.demos.demo_seed + (int64_t{1} << 32);
+      heldout_demos = demonstration_data(
+          ctx.options().env_id, ctx.options().env_options, ctx.options().policy, *policy_,
+          [&ctx] { return ctx.make_env(); }, held, ctx.options().progress);
+      for (const Episode& e : heldout_demos.episodes) heldout.push_back(&e);
+    }
     {
       // observation statistics from the demonstrations (a no-op for the LM)
       torch::NoGradGuard no_grad;
@@ -71,19 +90,31 @@ class Sft : public Algorithm {
                                  torch::optim::AdamOptions(config_.learning_rate));
     json metrics = {{"sft/demonstrations", static_cast<int64_t>(all.size())},
                     {"sft/demonstrator_return", demos.gold_return_mean}};
+    if (!heldout.empty())
+      metrics["sft/heldout_demonstrations"] = static_cast<int64_t>(heldout.size());
     ItemBatches batches(static_cast<int64_t>(all.size()), config_.batch_size,
                         ctx.options().total_steps, ctx.options().eval_interval);
     double nll_sum = 0, seen = 0;  // since the last report
     OfflineCheckpoints checkpoints(ctx, "sft", *policy_, &optimizer, config_.schedule);
     auto place = [&] { return json{{"batches", batches.state()}, {"sums", {nll_sum, seen}}}; };
+    // the held-out score: − mean NLL per step (higher is better)
+    auto heldout_score = [&](json* m) {
+      if (heldout.empty()) return;
+      torch::NoGradGuard no_grad;
+      agents::TrajectoryBatch b = episodes_batch(heldout, policy_.get());
+      const double nll = sft_loss(policy_->evaluate(b).log_prob, b.mask).item<double>();
+      (*m)["sft/heldout_nll_per_step"] = nll;
+      checkpoints.should_stop(-nll, m);
+    };
     if (const std::optional<json> p = checkpoints.resume()) {
       batches.restore(p->at("batches"));
       nll_sum = p->at("sums")[0].get<double>();
       seen = p->at("sums")[1].get<double>();
     } else {
+      heldout_score(&metrics);
       ctx.report(0, metrics, *policy_);
     }
-    for (std::vector<int64_t> rows; batches.next(&rows);) {
+    for (std::vector<int64_t> rows; !checkpoints.stopped() && batches.next(&rows);) {
       std::vector<const Episode*> episodes;
       for (int64_t i : rows) episodes.push_back(all[i]);
       agents::TrajectoryBatch b = episodes_batch(episodes, policy_.get());
@@ -100,6 +131,7 @@ class Sft : public Algorithm {
       if (reported) {
         metrics["sft/train_nll_per_step"] = nll_sum / seen;
         metrics["sft/epoch"] = batches.epoch();
+        heldout_score(&metrics);
         ctx.report(batches.processed(), metrics, *policy_);
         nll_sum = seen = 0;
       }

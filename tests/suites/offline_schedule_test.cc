@@ -109,6 +109,31 @@ TEST(EarlyStopping, StopsOnceTheHeldOutScoreStopsImproving) {
   fs::remove_all(whole.out_dir);
 }
 
+// SFT stops on held-out demonstrations of the same demonstrator (their own seed): the training
+// set stays the one every learner of the feedback uses. (On text/sort the demonstrations are the
+// base model's own best-of-2 completions, so fitting them barely generalizes: the held-out NLL
+// rises from the first evaluation and the run stops at the patience.)
+TEST(EarlyStopping, SftStopsOnHeldOutDemonstrations) {
+  RunRequest r = sort_run("sft_heldout", "sft", 16 * 400, 32,
+                          {"demonstrations=16", "best_of=2", "heldout_demonstrations=8",
+                           "patience=1", "learning_rate=0.0001"});
+  train_run(r);
+  const auto lines = algorithms::read_metrics(r.out_dir + "/metrics.jsonl");
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_LT(lines.back()["env_steps"].get<int64_t>(), r.steps) << "stopped before the cap";
+  EXPECT_EQ(lines.back()["offline/stopped_early"], 1);
+  EXPECT_EQ(lines.front()["sft/demonstrations"], 16) << "the held-out episodes are not trained on";
+  EXPECT_EQ(lines.front()["sft/heldout_demonstrations"], 8);
+  double best = lines.front()["sft/heldout_nll_per_step"];
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const double nll = lines[i]["sft/heldout_nll_per_step"];
+    EXPECT_EQ(lines[i]["offline/evaluations_without_improvement"], nll < best ? 0 : 1)
+        << "line " << i;
+    best = std::min(best, nll);
+  }
+  fs::remove_all(r.out_dir);
+}
+
 TEST(EarlyStopping, IsRefusedWhereThereIsNoHeldOutData) {
   RunRequest sft = sort_run("sft_patience", "sft", 96, 48, {"demonstrations=16", "patience=2"});
   EXPECT_THROW(train_run(sft), Error);
