@@ -43,6 +43,17 @@ torch::Tensor value_loss(const torch::Tensor& values, const torch::Tensor& old_v
 
 void OnPolicyAlgorithm::train(RunContext& ctx) {
   policy_ = ctx.make_policy();
+  // a stateless policy's rollouts have a fixed length, num_envs × steps_per_env env steps: a
+  // budget short of one would silently train a whole rollout past it (text rollouts end with
+  // their episodes, so theirs is only a cap)
+  const int64_t rollout = base_.num_envs * base_.steps_per_env;
+  if (policy_->stateless() && ctx.options().total_steps < rollout)
+    throw Error("--steps " + std::to_string(ctx.options().total_steps) +
+                " is less than one rollout of " + name_ + " (num_envs " +
+                std::to_string(base_.num_envs) + " × steps_per_env " +
+                std::to_string(base_.steps_per_env) + " = " + std::to_string(rollout) +
+                " env steps): give --steps " + std::to_string(rollout) +
+                " or more, or a smaller steps_per_env (--set steps_per_env=N)");
   if (!base_.reward_model.empty()) {
     reward_source_ = std::make_shared<LearnedRewardSource>(
         load_reward_model(base_.reward_model, *policy_, ctx.spec()));

@@ -118,7 +118,9 @@ void ConfigReader::finish() const {
 void apply_override(json& target, const std::string& assignment) {
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw Error("--set '" + assignment + "': expected KEY=VALUE, e.g. --set ppo.learning_rate=1e-4");
+    throw Error("--set '" + assignment +
+                "': expected KEY=VALUE: an algorithm field (--set learning_rate=1e-4), "
+                "policy.FIELD=VALUE or env.FIELD=VALUE");
   std::string path = assignment.substr(0, eq);
   std::string raw = assignment.substr(eq + 1);
   json value = json::parse(raw, nullptr, /*allow_exceptions=*/false);

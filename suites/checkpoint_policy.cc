@@ -12,6 +12,7 @@
 #include "algorithms/rollout.h"
 #include "envs/error.h"
 #include "envs/registry.h"
+#include "suites/cli_values.h"
 
 namespace tandem::suites {
 namespace fs = std::filesystem;
@@ -157,7 +158,8 @@ void add_watch_options(CLI::App& command, WatchRequest* request) {
   command.add_flag("--stochastic", request->stochastic,
                    "sample the policy's actions instead of taking its mean");
   command.add_option("--seed", request->seed, "seed of the first episode's reset and of sampling")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->transform(seed_value());
   command.add_option("--set", request->set,
                      "env option override env.FIELD=VALUE (e.g. env.frame_skip=5); repeatable");
 }

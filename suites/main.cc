@@ -1,12 +1,15 @@
 // tandem — the command line: list what is registered, train one run, evaluate a checkpoint, run a
 // suite (tasks × algorithms × seeds) and write its comparison report.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 
 #include "algorithms/algorithm.h"
 #include "envs/error.h"
 #include "envs/registry.h"
+#include "suites/cli_values.h"
 #include "suites/record_command.h"
 #include "suites/report.h"
 #include "suites/runner.h"
@@ -53,6 +56,22 @@ int list_algorithms() {
   return 0;
 }
 
+// Levenshtein distance: how far a mistyped command is from each real one.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,16 +95,17 @@ int main(int argc, char** argv) {
   train->add_option("--algo", run.algorithm, "algorithm (see `tandem list algorithms`)")
       ->capture_default_str();
   train->add_option("--seed", run.seed, "seed of torch, the envs and evaluation")
-      ->capture_default_str();
-  train->add_option("--steps", run.steps, "env steps of training")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
+      ->transform(tandem::suites::seed_value());
+  train->add_option("--steps", run.steps, "env steps of training (1000000 or 1e6)")
+      ->capture_default_str()
+      ->transform(tandem::suites::count_value(1));
   train->add_option("--eval-interval", run.eval_interval, "env steps between evaluations")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
+      ->transform(tandem::suites::count_value(1));
   train->add_option("--eval-episodes", run.eval_episodes, "episodes per evaluation")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
+      ->transform(tandem::suites::count_value(1));
   train->add_option("--threads", run.threads, "torch and env-stepping threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
@@ -110,8 +130,10 @@ int main(int argc, char** argv) {
   ev->add_option("--checkpoint", eval.checkpoint, "path to a run's checkpoint.pt")->required();
   ev->add_option("--episodes", eval.episodes, "episodes")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
-  ev->add_option("--seed", eval.seed, "seed of the evaluation envs")->capture_default_str();
+      ->transform(tandem::suites::count_value(1));
+  ev->add_option("--seed", eval.seed, "seed of the evaluation envs")
+      ->capture_default_str()
+      ->transform(tandem::suites::seed_value());
   ev->add_flag("--stochastic", stochastic, "sample actions instead of taking the mean");
 
   std::string suite_path;
@@ -158,6 +180,28 @@ int main(int argc, char** argv) {
   tandem::suites::RecordCommand record_command(app);
   tandem::suites::SampleCommand sample_command(app);
 
+  // CLI11 takes an unknown first word for a missing subcommand ("A subcommand is required"):
+  // name it, and the nearest command
+  const auto subcommands = app.get_subcommands({});
+  const bool known = argc < 2 || argv[1][0] == '-' ||
+                     std::any_of(subcommands.begin(), subcommands.end(),
+                                 [&](const CLI::App* sub) { return sub->get_name() == argv[1]; });
+  if (!known) {
+    std::string commands, nearest;
+    size_t best = SIZE_MAX;
+    for (const CLI::App* sub : subcommands) {
+      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+      const size_t d = edit_distance(argv[1], sub->get_name());
+      if (d < best) {
+        best = d;
+        nearest = sub->get_name();
+      }
+    }
+    std::fprintf(
+        stderr, "tandem: error: unknown command '%s'%s (commands: %s; see tandem --help)\n",
+        argv[1], best <= 2 ? (": did you mean '" + nearest + "'?").c_str() : "", commands.c_str());
+    return 1;
+  }
   CLI11_PARSE(app, argc, argv);
   try {
     if (view_command.chosen()) return view_command.run();

@@ -13,6 +13,7 @@
 #include "envs/registry.h"
 #include "envs/text/text_env.h"
 #include "suites/checkpoint_policy.h"
+#include "suites/cli_values.h"
 
 namespace tandem::suites {
 namespace {
@@ -167,7 +168,9 @@ SampleCommand::SampleCommand(CLI::App& app)
   command_->add_option("--samples", options_.samples, "completions per prompt")
       ->capture_default_str();
   command_->add_flag("--greedy", options_.greedy, "the most likely token instead of sampling");
-  command_->add_option("--seed", options_.seed, "seed of the sampling")->capture_default_str();
+  command_->add_option("--seed", options_.seed, "seed of the sampling")
+      ->capture_default_str()
+      ->transform(seed_value());
   command_->add_option("--set", options_.set,
                        "without a checkpoint: policy.FIELD=VALUE (policy.init=random: an "
                        "untrained LM), env.FIELD=VALUE; repeatable");

@@ -1,14 +1,13 @@
 // End to end through the `tandem` executable, as a user runs it.
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include <gtest/gtest.h>
-
-#include "tests/suites/run_tandem.h"
-
 #include "envs/config.h"
+#include "tests/suites/run_tandem.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -25,12 +24,13 @@ fs::path fresh_dir(const std::string& name) {
 TEST(Cli, HelpAndListsTellTheTruth) {
   Output help = run("--help");
   EXPECT_EQ(help.status, 0);
-  for (const char* sub : {"list", "train", "eval"}) EXPECT_NE(help.text.find(sub), std::string::npos);
+  for (const char* sub : {"list", "train", "eval"})
+    EXPECT_NE(help.text.find(sub), std::string::npos);
   Output envs = run("list envs");
   EXPECT_EQ(envs.status, 0);
-  for (const char* id : {"Hopper-v5", "HalfCheetah-v5", "Walker2d-v5", "Ant-v5", "Swimmer-v5",
-                         "InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Reacher-v5",
-                         "Humanoid-v5", "mujoco/xml"})
+  for (const char* id :
+       {"Hopper-v5", "HalfCheetah-v5", "Walker2d-v5", "Ant-v5", "Swimmer-v5", "InvertedPendulum-v5",
+        "InvertedDoublePendulum-v5", "Reacher-v5", "Humanoid-v5", "mujoco/xml"})
     EXPECT_NE(envs.text.find(id), std::string::npos) << id;
   EXPECT_NE(envs.text.find("Box(348,)"), std::string::npos) << envs.text;
   Output algos = run("list algorithms");
@@ -40,8 +40,10 @@ TEST(Cli, HelpAndListsTellTheTruth) {
 
 TEST(Cli, TrainWritesTheRunFolderAndEvalReadsIt) {
   fs::path dir = fresh_dir("train");
-  Output t = run("train --env InvertedPendulum-v5 --steps 2048 --eval-episodes 3 --quiet "
-                 "--set steps_per_env=512 --set policy.hidden=[32,32] --out " + dir.string());
+  Output t =
+      run("train --env InvertedPendulum-v5 --steps 2048 --eval-episodes 3 --quiet "
+          "--set steps_per_env=512 --set policy.hidden=[32,32] --out " +
+          dir.string());
   ASSERT_EQ(t.status, 0) << t.text;
   EXPECT_NE(t.text.find("final evaluation return"), std::string::npos) << t.text;
   for (const char* f : {"config.json", "metrics.jsonl", "checkpoint.pt", "done"})
@@ -86,6 +88,47 @@ TEST(Cli, BadInputGivesAnActionableErrorAndNonZeroExit) {
 
   Output ckpt = run("eval --checkpoint " + (dir / "nothing.pt").string());
   EXPECT_NE(ckpt.status, 0);
+  fs::remove_all(dir);
+}
+
+// Commands, seeds, budgets and --set: each mistake named in words, with a non-zero exit.
+TEST(Cli, MistypedCommandsAndNumbersAreNamed) {
+  Output typo = run("trian --env Hopper-v5");
+  EXPECT_NE(typo.status, 0);
+  EXPECT_NE(typo.text.find("unknown command 'trian'"), std::string::npos) << typo.text;
+  EXPECT_NE(typo.text.find("did you mean 'train'"), std::string::npos) << typo.text;
+
+  for (const char* seed : {"-1", "99999999999999999999", "1.5"}) {
+    Output bad = run(std::string("train --env InvertedPendulum-v5 --seed ") + seed);
+    EXPECT_NE(bad.status, 0) << seed;
+    EXPECT_NE(bad.text.find("seed"), std::string::npos) << bad.text;
+    EXPECT_EQ(bad.text.find("18446744073709551615"), std::string::npos) << bad.text;
+  }
+  Output steps = run("train --env InvertedPendulum-v5 --steps 1.5");
+  EXPECT_NE(steps.status, 0);
+  EXPECT_NE(steps.text.find("whole number"), std::string::npos) << steps.text;
+
+  // a budget short of one fixed-length rollout is refused, naming the rollout
+  Output short_budget = run("train --env InvertedPendulum-v5 --algo ppo --steps 10 --quiet");
+  EXPECT_NE(short_budget.status, 0);
+  EXPECT_NE(short_budget.text.find("less than one rollout"), std::string::npos)
+      << short_budget.text;
+  EXPECT_NE(short_budget.text.find("2048"), std::string::npos) << short_budget.text;
+
+  Output set = run("train --env InvertedPendulum-v5 --set learning_rate");
+  EXPECT_NE(set.status, 0);
+  EXPECT_NE(set.text.find("--set learning_rate=1e-4"), std::string::npos) << set.text;
+  EXPECT_EQ(set.text.find("ppo.learning_rate"), std::string::npos) << "a form that fails";
+
+  // scientific notation is a budget like any other
+  const fs::path dir = fresh_dir("scientific");
+  Output sci =
+      run("train --env InvertedPendulum-v5 --algo ppo --steps 1.024e3 --set "
+          "steps_per_env=256 --set minibatches=4 --eval-interval 1024 --eval-episodes 1 "
+          "--quiet --out " +
+          (dir / "run").string());
+  ASSERT_EQ(sci.status, 0) << sci.text;
+  EXPECT_EQ(tandem::read_json_file((dir / "run/config.json").string())["steps"], 1024);
   fs::remove_all(dir);
 }
 
