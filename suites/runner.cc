@@ -460,27 +460,30 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
     outcome.suite_dir = suite_dir;
     return outcome;
   }
-  json selection;
-  try {
-    selection = select_tuned(suite, tuning_dir);
-  } catch (const Error& e) {
-    // --only ran part of the tuning phase: the evaluation phase waits for the rest
+  const json selection = select_tuned(suite, tuning_dir);
+  for (const auto& [task, keys] : selection["unfinished"].items()) {
+    // --only ran part of a task's tuning: its evaluation waits for the rest
+    outcome.waiting += std::string(outcome.waiting.empty() ? "" : "; ") + "task " + task +
+                       ": evaluation phase not started, " + std::to_string(keys.size()) +
+                       " tuning runs unfinished (e.g. " + keys[0].get<std::string>() + ")";
+  }
+  if (!quiet && !outcome.waiting.empty()) std::printf("%s\n", outcome.waiting.c_str());
+  if (selection["tasks"].empty()) {
     outcome.suite_dir = suite_dir;
-    outcome.waiting = std::string("evaluation phase not started: ") + e.what();
-    if (!quiet) std::printf("%s\n", outcome.waiting.c_str());
     return outcome;
   }
   write_file_atomic(tuning_dir + "/selection.json", selection.dump(2) + "\n");
   if (!quiet) {
     for (const auto& task : suite.tasks)
-      for (const auto& [label, c] : selection["tasks"][task.label]["contenders"].items()) {
-        const json& point = c["points"][c["chosen"].get<size_t>()];
-        std::printf(
-            "  tuned: %s %s -> %s (mean %s %.3f over the tuning seeds)\n", task.label.c_str(),
-            label.c_str(), point["values"].dump().c_str(),
-            selection["tasks"][task.label]["scaled"].get<bool>() ? "normalized score" : "score",
-            point["mean"].get<double>());
-      }
+      if (selection["tasks"].contains(task.label))
+        for (const auto& [label, c] : selection["tasks"][task.label]["contenders"].items()) {
+          const json& point = c["points"][c["chosen"].get<size_t>()];
+          std::printf(
+              "  tuned: %s %s -> %s (mean %s %.3f over the tuning seeds)\n", task.label.c_str(),
+              label.c_str(), point["values"].dump().c_str(),
+              selection["tasks"][task.label]["scaled"].get<bool>() ? "normalized score" : "score",
+              point["mean"].get<double>());
+        }
     std::fflush(stdout);
   }
   const RunnerOutcome evaluation =

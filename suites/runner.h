@@ -46,8 +46,8 @@ struct RunnerOutcome {
   std::vector<std::string> failures;  // "<key>: <why> (log: <path>)"
   bool interrupted = false;           // SIGINT/SIGTERM: workers stopped, rerun with --resume
   std::string report_markdown, report_html, report_error;
-  // a suite with tuning whose tuning phase --only left unfinished: why the evaluation phase did
-  // not start (not a failure)
+  // a suite with tuning: the tasks whose tuning --only left unfinished, whose evaluation phase
+  // did not start (not a failure)
   std::string waiting;
   bool ok() const { return failed == 0 && !interrupted && report_error.empty(); }
 };
@@ -59,8 +59,9 @@ struct RunnerOutcome {
 // A suite with "tuning" (tuning.h) runs in two phases: the tuning runs under
 // results/<suite>/tuning/ (no report), then, once all of them have finished, the choice
 // (results/<suite>/tuning/selection.json) and the evaluation seeds with it under
-// results/<suite>/, and the report. --only and --resume apply to both phases; a failure or an
-// interruption in the tuning phase stops before the evaluation phase.
+// results/<suite>/, and the report. Task by task: a task whose tuning runs have not all
+// finished (--only) waits, the others go on. --only and --resume apply to both phases; a failure
+// or an interruption in the tuning phase stops before the evaluation phase.
 RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options);
 
 // How an unfinished run starts. Today: from scratch, after removing the interrupted attempt's

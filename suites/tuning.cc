@@ -217,17 +217,14 @@ json select_tuned(const Suite& suite, const std::string& tuning_dir) {
     if (seeds.count(r.seed))
       by_key[r.task + "/" + r.algorithm + "/seed-" + std::to_string(r.seed)] = &r;
   const Suite phase = tuning_suite(suite);
-  std::vector<std::string> missing;
+  // per task: the choice on a task needs that task's tuning runs only
+  std::map<std::string, std::vector<std::string>> missing;
   for (const SuiteRun& run : phase.runs()) {
     auto it = by_key.find(run.key());
     if (it == by_key.end() || !it->second->finished ||
         !report::final_score_of(*it->second, tuning.metric))
-      missing.push_back(run.key());
+      missing[run.task->label].push_back(run.key());
   }
-  if (!missing.empty())
-    throw Error(std::to_string(missing.size()) + " of the " + std::to_string(phase.runs().size()) +
-                " tuning runs under " + tuning_dir + " have not finished (e.g. " + missing.front() +
-                "): the evaluation seeds run once every tuning run has");
   auto scores = [&](const std::string& task, const std::string& label) {
     std::vector<double> out;
     for (uint64_t seed : tuning.seeds)
@@ -244,8 +241,13 @@ json select_tuned(const Suite& suite, const std::string& tuning_dir) {
   json selection = {{"metric", tuning.metric},
                     {"seeds", tuning.seeds},
                     {"points", tuning.points},
-                    {"tasks", json::object()}};
+                    {"tasks", json::object()},
+                    {"unfinished", json::object()}};
   for (const auto& task : suite.tasks) {
+    if (missing.count(task.label)) {
+      selection["unfinished"][task.label] = missing.at(task.label);
+      continue;
+    }
     const double start = mean(scores(task.label, "start")),
                  oracle = mean(scores(task.label, "oracle"));
     const bool scaled =
@@ -290,6 +292,23 @@ Suite tuned_suite(const Suite& suite, const json& selection) {
   TANDEM_CHECK(suite.tuning.has_value(), "tuned_suite of a suite without tuning");
   Suite out = suite;
   out.tuning_selection = selection;
+  // the tasks still tuning wait
+  out.tasks.erase(
+      std::remove_if(out.tasks.begin(), out.tasks.end(),
+                     [&](const SuiteTask& t) { return !selection.at("tasks").contains(t.label); }),
+      out.tasks.end());
+  TANDEM_CHECK(!out.tasks.empty(), "tuned_suite without a task whose tuning has finished");
+  out.claims.erase(std::remove_if(out.claims.begin(), out.claims.end(),
+                                  [&](SuiteClaim& c) {
+                                    c.tasks.erase(
+                                        std::remove_if(c.tasks.begin(), c.tasks.end(),
+                                                       [&](const std::string& t) {
+                                                         return !selection.at("tasks").contains(t);
+                                                       }),
+                                        c.tasks.end());
+                                    return c.tasks.empty();
+                                  }),
+                   out.claims.end());
   for (auto& algo : out.algorithms) {
     if (algo.role != Role::kContender) continue;
     for (const auto& task : out.tasks) {

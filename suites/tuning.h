@@ -23,8 +23,9 @@
 // contender's K points as labels "<label>.g1" … "<label>.gK", and the references, which give
 // the tuning seeds their normalization), then select_tuned() writes the choice to
 // results/<suite>/tuning/selection.json and tuned_suite() is the evaluation phase: the suite
-// with each contender's chosen point per task. A tuning run that has not finished stops the
-// suite before the evaluation phase; --resume continues either phase.
+// with each contender's chosen point per task. A task whose tuning runs have not all finished
+// waits: its evaluation runs start once they have (`--only 'TASK/*'` finishes one task first);
+// --resume continues either phase.
 #pragma once
 
 #include <cstdint>
@@ -64,15 +65,17 @@ std::string tuning_label(const std::string& label, size_t k);
 // contender replaced by its K points, the references as they are, no claims.
 Suite tuning_suite(const Suite& suite);
 
-// The choice, from the finished tuning runs under tuning_dir: per task, the references' mean
-// final scores on the tuning seeds, and per contender each point's normalized final scores (0 =
-// the start, 1 = the oracle; the raw scores when the oracle is no better than the start) and the
-// chosen point. Only the tuning seeds' runs are read. Throws tandem::Error naming the runs that
-// are missing or unfinished.
+// The choice, from the finished tuning runs under tuning_dir, task by task: for every task whose
+// tuning runs have all finished, under "tasks", the references' mean final scores on the tuning
+// seeds, and per contender each point's normalized final scores (0 = the start, 1 = the oracle;
+// the raw scores when the oracle is no better than the start) and the chosen point; the other
+// tasks under "unfinished", with the keys of their missing or unfinished runs. Only the tuning
+// seeds' runs are read.
 json select_tuned(const Suite& suite, const std::string& tuning_dir);
 
-// The evaluation phase: the suite with each contender's chosen point on each task (`selection`
-// from select_tuned), which its suite.json then records under "tuning".
+// The evaluation phase of the tasks the selection has chosen for (at least one): the suite
+// with each contender's chosen point on each of them, the others left out (they wait for their
+// tuning runs; so do claims on them alone), which its suite.json then records under "tuning".
 Suite tuned_suite(const Suite& suite, const json& selection);
 
 }  // namespace tandem::suites

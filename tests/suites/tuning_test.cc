@@ -27,7 +27,9 @@ std::string error_of(const std::string& text) { return tandem::testing::suite_er
 std::string suite_with(const std::string& tuning, const std::string& feedback = "{}") {
   return R"({"tasks": [{"env": "InvertedPendulum-v5", "label": "pendulum", "steps": 1024,
                         "eval": {"interval": 512, "episodes": 2},
-                        "protocol": {"feedback": )" +
+                        "protocol": {"oracle": {"steps_per_env": 256, "minibatches": 4,
+                                                "epochs": 2},
+                                     "feedback": )" +
          feedback + R"(}}],
     "algorithms": [{"name": "ppo", "config": {"steps_per_env": 256, "minibatches": 4,
                                               "epochs": 2}, "policy": {"hidden": [8]}},
@@ -188,16 +190,46 @@ TEST(Tuning, TheChoiceIsMadeOnTheTuningSeedsOnly) {
   EXPECT_EQ(resolved["tuning"]["selection"], selection);
   EXPECT_EQ(resolved["algorithms"][0]["by_task"]["pendulum"]["config"]["learning_rate"], 0.001);
 
-  // an unfinished tuning run: no choice, and the message names one
-  run("apa.g3", 1002, 20, /*finished=*/false);
+  // an unfinished tuning run: no choice on its task, which waits, naming the run
   fs::remove(dir / "pendulum/apa.g3/seed-1002/done");
-  try {
-    select_tuned(s, dir.string());
-    ADD_FAILURE() << "a choice with a tuning run unfinished";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("pendulum/apa.g3/seed-1002"), std::string::npos)
-        << e.what();
+  const json waiting = select_tuned(s, dir.string());
+  EXPECT_FALSE(waiting["tasks"].contains("pendulum"));
+  EXPECT_EQ(waiting["unfinished"]["pendulum"], (json{"pendulum/apa.g3/seed-1002"}));
+  fs::remove_all(dir);
+}
+
+// Task by task: a task whose tuning runs have finished is chosen for and evaluated while another
+// still tunes; a claim on the waiting task alone waits with it.
+TEST(Tuning, ATaskWhoseTuningHasFinishedGoesOnWhileAnotherWaits) {
+  std::string text = suite_with(kTuning);
+  // a second task, and claims on each
+  text.replace(
+      text.find("\"tasks\": ["), 10,
+      R"("tasks": [{"env": "InvertedPendulum-v5", "label": "second", "steps": 1024, "protocol": {}},)");
+  text.insert(text.rfind('}'), R"(, "claims": [{"claim": "on both", "a": "apa", "b": "ppo"},
+      {"claim": "on the second", "a": "apa", "b": "ppo", "tasks": ["second"]}])");
+  const Suite s = parse(text);
+  ASSERT_EQ(s.tasks.size(), 2u);
+  const fs::path dir = fresh_dir("per_task");
+  for (uint64_t seed : {1001, 1002}) {
+    const std::string sd = "seed-" + std::to_string(seed);
+    for (const char* label : {"start", "oracle"}) fake_run(dir / "pendulum" / label / sd, 10);
+    for (int k = 1; k <= 4; ++k) {
+      fake_run(dir / "pendulum" / ("ppo.g" + std::to_string(k)) / sd, 30);
+      fake_run(dir / "pendulum" / ("apa.g" + std::to_string(k)) / sd, 30);
+    }
   }
+  fake_run(dir / "second/start/seed-1001", 10);  // the second task has barely begun
+  const json selection = select_tuned(s, dir.string());
+  EXPECT_TRUE(selection["tasks"].contains("pendulum"));
+  EXPECT_FALSE(selection["tasks"].contains("second"));
+  EXPECT_EQ(selection["unfinished"]["second"].size(), 19u) << "10 labels × 2 seeds, one done";
+  const Suite tuned = tuned_suite(s, selection);
+  ASSERT_EQ(tuned.tasks.size(), 1u);
+  EXPECT_EQ(tuned.tasks[0].label, "pendulum");
+  EXPECT_EQ(tuned.runs().size(), 4u * 2u) << "2 contenders and 2 references × 2 seeds";
+  ASSERT_EQ(tuned.claims.size(), 1u) << "the claim on the second task alone waits";
+  EXPECT_EQ(tuned.claims[0].tasks, (std::vector<std::string>{"pendulum"}));
   fs::remove_all(dir);
 }
 
