@@ -15,7 +15,8 @@
 // data order, same numbers: tested; another w_P scales dpo's loss). w_P = 0 learns from
 // demonstrations alone; it has no held-out pairs then (the demonstration pairs are all trained
 // on), so it logs no "dpo/heldout_*" metric, only the "dpo/train_*" ones. Budget: --steps counts
-// pairs processed, split evenly over the rounds.
+// pairs processed, split evenly over the rounds. bc_coef (dpo.h) adds a BC term on every chosen
+// side, the demonstrations included (then an SFT term on them).
 #include <torch/torch.h>
 
 #include "algorithms/checkpoint.h"

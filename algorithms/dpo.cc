@@ -7,7 +7,11 @@
 // Policy::evaluate's per-step log-probs, so this file is the same for tokens and torques.
 // Budget: --steps counts preference pairs processed. Logged: both implicit rewards β h(y_w) and
 // β h(y_l) and their margin, on the training pairs and on held-out pairs ("chosen reward going
-// down" shows here), beside the usual evaluation of the policy.
+// down" shows here), beside the usual evaluation of the policy. Optional (bc_coef > 0, dpo.h):
+// a BC term on the chosen segments, logged as "dpo/train_bc_nll".
+// On control, DPO learns from pairs whose labels a log-ratio of the segments' actions can
+// express: pair_start "common" with label "advantage" (feedback.h, segment_labels.h); from
+// segments of different starts labelled on their returns it barely moves the policy.
 #include "algorithms/dpo.h"
 
 #include <torch/torch.h>
@@ -20,9 +24,11 @@
 namespace tandem::algorithms {
 namespace {
 
-// log π(y|x) of both sides of some pairs: [P] each.
+// log π(y|x) of both sides of some pairs: [P] each; and the chosen sides' per-step negative
+// log-likelihood (sft_loss over their segments' steps), for the BC term.
 struct PairLogLik {
   torch::Tensor chosen, rejected;
+  torch::Tensor chosen_nll;
 };
 
 PairLogLik log_likelihoods(agents::PolicyImpl& policy,
@@ -34,7 +40,9 @@ PairLogLik log_likelihoods(agents::PolicyImpl& policy,
   }
   agents::TrajectoryBatch c = episodes_batch(chosen, &policy);
   agents::TrajectoryBatch r = episodes_batch(rejected, &policy);
-  return {c.masked_sum(policy.evaluate(c).log_prob), r.masked_sum(policy.evaluate(r).log_prob)};
+  const torch::Tensor chosen_log_prob = policy.evaluate(c).log_prob;  // [P, T]
+  return {c.masked_sum(chosen_log_prob), r.masked_sum(policy.evaluate(r).log_prob),
+          sft_loss(chosen_log_prob, c.mask)};
 }
 
 // log π of every pair, without gradients, in chunks.
@@ -49,7 +57,7 @@ PairLogLik all_log_likelihoods(agents::PolicyImpl& policy,
     c.push_back(l.chosen);
     r.push_back(l.rejected);
   }
-  return {torch::cat(c), torch::cat(r)};
+  return {torch::cat(c), torch::cat(r), torch::Tensor()};
 }
 
 std::vector<const PreferencePair*> pointers(const std::vector<PreferencePair>& pairs) {
@@ -81,6 +89,20 @@ void DpoTrainer::heldout_metrics(const std::vector<PreferencePair>& heldout, jso
   (*metrics)["dpo/heldout_rejected_reward"] = l.rejected_reward.mean().item<double>();
 }
 
+torch::Tensor DpoTrainer::minibatch_loss(const std::vector<const PreferencePair*>& batch,
+                                         const torch::Tensor& ref_chosen,
+                                         const torch::Tensor& ref_rejected,
+                                         const torch::Tensor& demonstration,
+                                         const SourceWeights& weights, DpoLoss* parts,
+                                         torch::Tensor* bc_nll) {
+  PairLogLik now = log_likelihoods(*policy_, batch);
+  *parts = dpo_loss(now.chosen, now.rejected, ref_chosen, ref_rejected, settings_.beta,
+                    demonstration, weights);
+  if (settings_.bc_coef == 0) return parts->loss;  // DPO's loss, exactly
+  if (bc_nll) *bc_nll = now.chosen_nll.detach();
+  return parts->loss + settings_.bc_coef * now.chosen_nll;
+}
+
 int64_t DpoTrainer::train(RunContext& ctx,
                           const std::vector<const PreferencePair*>& preference_pairs,
                           const std::vector<const PreferencePair*>& demonstration_pairs,
@@ -95,11 +117,13 @@ int64_t DpoTrainer::train(RunContext& ctx,
                         static_cast<int64_t>(demonstration_pairs.size()), settings_.batch_size,
                         items, ctx.options().eval_interval);
   double loss_sum = 0, chosen_sum = 0, rejected_sum = 0, seen = 0;  // since the last report
+  double bc_sum = 0;  // the BC term's negative log-likelihood (bc_coef > 0)
   auto place = [&] {
     json p = checkpointing.outer;
     p["done"] = done;
     p["batches"] = batches.state();
     p["sums"] = {loss_sum, chosen_sum, rejected_sum, seen};
+    if (settings_.bc_coef > 0) p["bc_sum"] = bc_sum;
     return p;
   };
   if (const json* p = checkpointing.resumed) {
@@ -109,25 +133,28 @@ int64_t DpoTrainer::train(RunContext& ctx,
     chosen_sum = sums[1].get<double>();
     rejected_sum = sums[2].get<double>();
     seen = sums[3].get<double>();
+    bc_sum = p->value("bc_sum", 0.0);
   }
   OfflineCheckpoints* const checkpoints = checkpointing.checkpoints;
   for (std::vector<int64_t> rows;
        !(checkpoints && checkpoints->stopped()) && batches.next(&rows);) {
     std::vector<const PreferencePair*> batch;
     for (int64_t i : rows) batch.push_back(pairs[i]);
-    PairLogLik now = log_likelihoods(*policy_, batch);
     torch::Tensor index = torch::tensor(rows, torch::kLong);
-    DpoLoss l = dpo_loss(now.chosen, now.rejected, ref.chosen.index_select(0, index),
-                         ref.rejected.index_select(0, index), settings_.beta,
-                         batches.demonstration_mask(rows), weights);
+    DpoLoss l;
+    torch::Tensor bc_nll;
+    torch::Tensor loss = minibatch_loss(batch, ref.chosen.index_select(0, index),
+                                        ref.rejected.index_select(0, index),
+                                        batches.demonstration_mask(rows), weights, &l, &bc_nll);
     optimizer_->zero_grad();
-    l.loss.backward();
+    loss.backward();
     if (settings_.max_grad_norm > 0)
       torch::nn::utils::clip_grad_norm_(flat_->flat(), settings_.max_grad_norm);
     optimizer_->step();
     ctx.add_gradient_steps(1);
     const double n = static_cast<double>(rows.size());
     loss_sum += l.loss.item<double>() * n;
+    if (bc_nll.defined()) bc_sum += bc_nll.item<double>() * n;
     chosen_sum += l.chosen_reward.sum().item<double>();
     rejected_sum += l.rejected_reward.sum().item<double>();
     seen += n;
@@ -138,11 +165,12 @@ int64_t DpoTrainer::train(RunContext& ctx,
       (*metrics)["dpo/train_rejected_reward"] = rejected_sum / seen;
       (*metrics)["dpo/train_margin"] = (chosen_sum - rejected_sum) / seen;
       (*metrics)["dpo/epoch"] = batches.epoch();
+      if (settings_.bc_coef > 0) (*metrics)["dpo/train_bc_nll"] = bc_sum / seen;
       heldout_metrics(heldout, metrics);
       if (checkpoints && metrics->contains("dpo/heldout_loss"))
         checkpoints->should_stop(-(*metrics)["dpo/heldout_loss"].get<double>(), metrics);
       ctx.report(done + batches.processed(), *metrics, *policy_);
-      loss_sum = chosen_sum = rejected_sum = seen = 0;
+      loss_sum = chosen_sum = rejected_sum = seen = bc_sum = 0;
     }
     if (checkpoints) checkpoints->after_step(reported, done + batches.processed(), place);
   }

@@ -3,7 +3,11 @@
 // h(y) = log π_θ(y|x) − log π_ref(y|x), and
 //   L = w_D · mean_{demonstration pairs} ℓ + w_P · mean_{preference pairs} ℓ
 // (source_mean; SourceBatches puts both sources in every minibatch). Without demonstration pairs
-// and with w_P = 1 it is DPO's − mean log σ(·), exactly.
+// and with w_P = 1 it is DPO's − mean log σ(·), exactly. With bc_coef > 0 the loss adds
+//   bc_coef · (− Σ log π(a_t|s_t) / Σ 1) over every step of the minibatch's chosen segments
+// (both sources): DPO's loss only moves the log-ratio of chosen to rejected, and on control both
+// can fall together (the policy drifts off the data); a BC term on the chosen sides holds their
+// likelihood up (Hejna et al. 2023 add one to their contrastive loss for the same reason).
 // log π(y|x) is the masked sum of Policy::evaluate's per-step log-probs: tokens and torques alike.
 #pragma once
 
@@ -24,6 +28,7 @@ struct DpoSettings {
   int64_t batch_size = 16;
   double learning_rate = 5e-5;
   double max_grad_norm = 1.0;
+  double bc_coef = 0.0;
 
   template <class V>
   void visit(V& v) {
@@ -31,6 +36,9 @@ struct DpoSettings {
     v.field("batch_size", batch_size, int64_t{1}, int64_t{65536}, "pairs per gradient step");
     v.field("learning_rate", learning_rate, 0.0, 1.0, "Adam step size");
     v.field("max_grad_norm", max_grad_norm, 0.0, 1e9, "global gradient-norm clip (0: off)");
+    v.field("bc_coef", bc_coef, 0.0, 1e6,
+            "adds bc_coef · (− mean log π per step of the chosen sides' segments): a behaviour-"
+            "cloning anchor on what was preferred (0: DPO's loss alone)");
   }
 };
 
@@ -66,6 +74,14 @@ class DpoTrainer {
                 int64_t items, int64_t done, json* metrics,
                 const DpoCheckpointing& checkpointing = {});
   torch::optim::Adam& optimizer() { return *optimizer_; }
+
+  // One minibatch's loss, with gradients: dpo_loss of the policy's and the given reference
+  // log-likelihoods [P] (`parts` gets its terms), plus the BC term when bc_coef > 0 (`bc_nll`
+  // gets the chosen steps' mean negative log-likelihood then).
+  torch::Tensor minibatch_loss(const std::vector<const PreferencePair*>& batch,
+                               const torch::Tensor& ref_chosen, const torch::Tensor& ref_rejected,
+                               const torch::Tensor& demonstration, const SourceWeights& weights,
+                               DpoLoss* parts, torch::Tensor* bc_nll = nullptr);
 
  private:
   agents::Policy policy_, reference_;

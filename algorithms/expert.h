@@ -3,6 +3,8 @@
 // feedback on control is made from (algorithms.md; feedback.h):
 //   - preference segments from a mix of its snapshots (random, early, mid, late);
 //   - demonstrations: full episodes of its final policy ("expert": "auto");
+//   - advantage labels of preference segments: its final policy's critic (label "advantage",
+//     segment_labels.h);
 //   - the common start of offline learners (DPO, SFT, AIHF-DPO) on control: a weak snapshot,
 //     "policy.start_from": "expert:early" — the same start for every algorithm of a comparison.
 //

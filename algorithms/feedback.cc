@@ -14,6 +14,7 @@
 #include "algorithms/checkpoint.h"
 #include "algorithms/evaluation.h"
 #include "algorithms/expert.h"
+#include "algorithms/segment_labels.h"
 #include "envs/error.h"
 #include "envs/file_lock.h"
 #include "envs/text/hash.h"
@@ -62,38 +63,9 @@ json episode_json(const Episode& e, int version) {
   if (version == kSegmentVersion) {
     j["segment_begin"] = e.segment_begin;
     j["source"] = e.source;
+    if (e.score) j["score"] = *e.score;
   }
   return j;
-}
-
-// Restarts `env` from `context` and takes `actions` ([T, act_dim]): the observations before each
-// action, and the env's return over steps [begin, T). Throws tandem::Error naming `where` when
-// the episode ends before its last action.
-Episode replay_actions(envs::Env& env, const json& context, const torch::Tensor& actions,
-                       int64_t begin, const std::string& where) {
-  Episode e;
-  e.context = context;
-  e.segment_begin = begin;
-  const int64_t steps = actions.size(0), act_dim = actions.size(1);
-  e.actions = actions.to(torch::kFloat32).contiguous().clone();
-  std::vector<float> obs = env.reset_to_context(context);
-  const int64_t obs_dim = static_cast<int64_t>(obs.size());
-  e.env_obs = torch::zeros({steps, obs_dim});
-  const float* a = e.actions.data_ptr<float>();
-  float* o = e.env_obs.data_ptr<float>();
-  double gold = 0;
-  for (int64_t t = 0; t < steps; ++t) {
-    std::memcpy(o + t * obs_dim, obs.data(), obs_dim * sizeof(float));
-    envs::StepResult s = env.step(std::vector<float>(a + t * act_dim, a + (t + 1) * act_dim));
-    if (t >= begin) gold += s.reward;
-    obs = std::move(s.obs);
-    if ((s.terminated || s.truncated) && t + 1 < steps)
-      throw Error(where + ": the episode ended after " + std::to_string(t + 1) + " of its " +
-                  std::to_string(steps) + " actions on replay (made with another env version?)");
-  }
-  e.gold_return = gold;
-  e.summary = env.describe_episode();
-  return e;
 }
 
 // Replays a file's EPISODE (version 1) or SEGMENT (version 2) from its recorded start.
@@ -129,6 +101,8 @@ Episode replay(envs::Env& env, const json& j, int version, const std::string& wh
     begin = j["segment_begin"].get<int64_t>();
     if (j.contains("source") && !j["source"].is_string())
       throw Error(where + ": \"source\" must be a string (the policy that played it)");
+    if (j.contains("score") && !j["score"].is_number())
+      throw Error(where + ": \"score\" must be a number (what the label was drawn on)");
   } else if (j.contains("segment_begin")) {
     throw Error(where +
                 ": \"segment_begin\" needs \"version\": " + std::to_string(kSegmentVersion));
@@ -142,6 +116,7 @@ Episode replay(envs::Env& env, const json& j, int version, const std::string& wh
   e.gold_return = recorded;
   e.summary = j.value("summary", json());
   e.source = j.value("source", std::string());
+  if (j.contains("score")) e.score = j["score"].get<double>();
   return e;
 }
 
@@ -185,9 +160,40 @@ void write_feedback_file(const std::string& path, const std::vector<T>& items, F
 
 }  // namespace
 
+Episode replay_actions(envs::Env& env, const json& context, const torch::Tensor& actions,
+                       int64_t begin, const std::string& where, ReplayTail* tail) {
+  Episode e;
+  e.context = context;
+  e.segment_begin = begin;
+  const int64_t steps = actions.size(0), act_dim = actions.size(1);
+  e.actions = actions.to(torch::kFloat32).contiguous().clone();
+  std::vector<float> obs = env.reset_to_context(context);
+  const int64_t obs_dim = static_cast<int64_t>(obs.size());
+  e.env_obs = torch::zeros({steps, obs_dim});
+  const float* a = e.actions.data_ptr<float>();
+  float* o = e.env_obs.data_ptr<float>();
+  double gold = 0;
+  if (tail) *tail = ReplayTail();
+  for (int64_t t = 0; t < steps; ++t) {
+    std::memcpy(o + t * obs_dim, obs.data(), obs_dim * sizeof(float));
+    envs::StepResult s = env.step(std::vector<float>(a + t * act_dim, a + (t + 1) * act_dim));
+    if (t >= begin) gold += s.reward;
+    if (tail && t >= begin) tail->rewards.push_back(s.reward);
+    if (tail) tail->terminated = s.terminated;
+    obs = std::move(s.obs);
+    if ((s.terminated || s.truncated) && t + 1 < steps)
+      throw Error(where + ": the episode ended after " + std::to_string(t + 1) + " of its " +
+                  std::to_string(steps) + " actions on replay (made with another env version?)");
+  }
+  e.gold_return = gold;
+  e.summary = env.describe_episode();
+  if (tail) tail->last_obs = std::move(obs);
+  return e;
+}
+
 PreferencePair bradley_terry_pair(Episode a, Episode b, double temperature, double flip_fraction,
                                   double u_label, double u_flip) {
-  const double p_a = sigmoid((a.gold_return - b.gold_return) / temperature);
+  const double p_a = sigmoid((label_score(a) - label_score(b)) / temperature);
   const bool a_wins = u_label < p_a;
   PreferencePair pair;
   pair.p_chosen = a_wins ? p_a : 1.0 - p_a;
@@ -257,88 +263,13 @@ std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
   return pairs;
 }
 
-std::vector<PreferencePair> make_segment_pairs(const std::vector<PolicySource>& sources,
-                                               const EnvFactory& make_env,
-                                               const PreferenceConfig& config, bool progress) {
-  TANDEM_CHECK(!sources.empty(), "make_segment_pairs needs a policy");
-  agents::TorchSeedScope seeded(static_cast<uint64_t>(config.seed) * 2654435761ull + 23);
-  text::SplitMix64 rng(static_cast<uint64_t>(config.seed) ^ 0x5e9e47e5ull);
-  const bool eval = config.prompts == "eval";
-  const int64_t sides = 2 * config.pairs;  // side 2i and 2i + 1 of pair i
-
-  // who plays each side, and from which start
-  std::vector<int64_t> source(sides);
-  std::vector<uint64_t> seed(sides);
-  for (int64_t i = 0; i < sides; ++i) {
-    source[i] = static_cast<int64_t>(rng.below(sources.size()));
-    seed[i] = rng.next();
-  }
-
-  // the episodes, policy by policy, kChunk at a time: their starts and actions
-  std::vector<json> contexts(sides);
-  std::vector<torch::Tensor> actions(sides);
-  int64_t played = 0;
-  for (size_t k = 0; k < sources.size(); ++k) {
-    std::vector<int64_t> rows;
-    for (int64_t i = 0; i < sides; ++i)
-      if (source[i] == static_cast<int64_t>(k)) rows.push_back(i);
-    for (size_t start = 0; start < rows.size(); start += kChunk) {
-      const size_t end = std::min(rows.size(), start + kChunk);
-      std::vector<std::unique_ptr<envs::Env>> envs;
-      std::vector<std::vector<float>> first;
-      for (size_t r = start; r < end; ++r) {
-        envs.push_back(make_env());
-        envs.back()->set_evaluation(eval);
-        first.push_back(envs.back()->reset(seed[rows[r]]));
-      }
-      EpisodeSet set = run_episodes(*sources[k].policy, envs, first, /*deterministic=*/false);
-      for (size_t r = start; r < end; ++r) {
-        const int64_t j = static_cast<int64_t>(r - start);
-        contexts[rows[r]] = set.contexts[j];
-        actions[rows[r]] = set.batch.actions[j].slice(0, 0, set.lengths[j]).clone();
-      }
-      played += static_cast<int64_t>(end - start);
-      if (progress)
-        std::fprintf(stderr, "\rpreference segments: %lld/%lld episodes",
-                     static_cast<long long>(played), static_cast<long long>(sides));
-    }
-  }
-  if (progress) std::fprintf(stderr, "\n");
-
-  // a segment of each episode, replayed for its observations and its return; then the label
-  auto env = make_env();
-  env->set_evaluation(eval);
-  auto segment = [&](int64_t i) {
-    const int64_t length = actions[i].size(0);
-    const int64_t wanted = config.segment_length > 0 ? config.segment_length : length;
-    const int64_t begin =
-        length > wanted ? static_cast<int64_t>(rng.below(length - wanted + 1)) : 0;
-    const int64_t end = std::min(length, begin + wanted);
-    Episode e = replay_actions(
-        *env, contexts[i], actions[i].slice(0, 0, end), begin,
-        "segment of " + sources[source[i]].name + "'s episode " + contexts[i].dump());
-    e.source = sources[source[i]].name;
-    return e;
-  };
-  std::vector<PreferencePair> pairs;
-  for (int64_t p = 0; p < config.pairs; ++p) {
-    Episode a = segment(2 * p);
-    Episode b = segment(2 * p + 1);
-    const double u_label = rng.uniform();
-    const double u_flip = rng.uniform();
-    pairs.push_back(bradley_terry_pair(std::move(a), std::move(b), config.temperature,
-                                       config.flip_fraction, u_label, u_flip));
-  }
-  return pairs;
-}
-
 namespace {
 
 // Segment files (any episode cut, or played by a named policy) are version 2.
 int preference_file_version(const std::vector<PreferencePair>& pairs) {
   for (const PreferencePair& p : pairs)
     for (const Episode* e : {&p.chosen, &p.rejected})
-      if (e->segment_begin > 0 || !e->source.empty()) return kSegmentVersion;
+      if (e->segment_begin > 0 || !e->source.empty() || e->score) return kSegmentVersion;
   return kVersion;
 }
 
@@ -380,11 +311,15 @@ std::vector<PreferencePair> load_preferences(const std::string& path, const EnvF
 
 std::string cached_preferences(const std::string& key, const std::vector<PolicySource>& sources,
                                const EnvFactory& make_env, const PreferenceConfig& config,
-                               bool progress) {
-  // whole-episode pairs keep the key they always had
+                               bool progress, const TeacherValue* teacher) {
+  // whole-episode pairs of one policy (they share their start already, whatever pair_start
+  // says), and the defaults of later fields, keep the key they always had
+  const bool whole = config.segment_length == 0 && sources.size() == 1 && config.label == "return";
   json settings = config_to_json(config);
   if (config.segment_length == 0) settings.erase("segment_length");
   if (config.tie_redraws == 0) settings.erase("tie_redraws");
+  if (config.pair_start == "independent" || whole) settings.erase("pair_start");
+  if (config.label == "return") settings.erase("label");
   const std::string full = "preferences v1|" + key + "|" + settings.dump();
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(text::fnv1a64(full)));
@@ -396,10 +331,9 @@ std::string cached_preferences(const std::string& key, const std::vector<PolicyS
   fs::create_directories(path.parent_path());
   FileLock lock(path.string() + ".lock");
   if (!fs::exists(path)) {
-    const bool whole = config.segment_length == 0 && sources.size() == 1;
     save_preferences(path.string(),
                      whole ? make_preference_pairs(*sources[0].policy, make_env, config, progress)
-                           : make_segment_pairs(sources, make_env, config, progress));
+                           : make_segment_pairs(sources, make_env, config, progress, teacher));
   }
   return path.string();
 }
@@ -437,6 +371,18 @@ PreferenceData preference_data(const std::string& env_id, const json& env_option
     key = env_id + "|" + env_options.dump() + "|expert " +
           fs::path(expert.dir).filename().string() + gold_key(make_env);
   }
+  // advantage labels: the cached expert's final critic measures them (segment_labels.h)
+  std::optional<TeacherValue> teacher;
+  if (config.label == "advantage") {
+    if (!env_options.is_null() && !env_options.empty())
+      throw Error("label \"advantage\": the cached expert's critic is trained with " + env_id +
+                  "'s default options, not " + env_options.dump() + "; use label \"return\"");
+    const ExpertRun expert =
+        cached_expert(env_id, env_options, policy_config, config.expert_steps, progress);
+    agents::TorchSeedScope seeded(0);  // building a policy draws: the run's stream comes back
+    teacher = load_teacher_value(expert.snapshot("late").dir, *make_env());
+    key += "|teacher " + fs::path(expert.dir).filename().string() + "/late";
+  }
   PreferenceConfig train;
   train.pairs = config.pairs;
   train.temperature = config.temperature;
@@ -444,15 +390,18 @@ PreferenceData preference_data(const std::string& env_id, const json& env_option
   train.seed = config.feedback_seed;
   train.segment_length = config.segment_length;
   train.tie_redraws = config.tie_redraws;
+  train.pair_start = config.pair_start;
+  train.label = config.label;
   PreferenceConfig heldout = train;
   heldout.pairs = config.heldout_pairs;
   heldout.prompts = "eval";
   heldout.seed = config.feedback_seed + 1;
   PreferenceData d;
+  const TeacherValue* critic = teacher ? &*teacher : nullptr;
   d.train_path = config.dataset.empty()
-                     ? cached_preferences(key, sources, make_env, train, progress)
+                     ? cached_preferences(key, sources, make_env, train, progress, critic)
                      : config.dataset;
-  d.heldout_path = cached_preferences(key, sources, make_env, heldout, progress);
+  d.heldout_path = cached_preferences(key, sources, make_env, heldout, progress, critic);
   d.train = load_preferences(d.train_path, make_env);
   d.heldout = load_preferences(d.heldout_path, make_env);
   d.heldout_ceiling =
@@ -581,7 +530,7 @@ double preference_accuracy_ceiling(const std::vector<PreferencePair>& pairs, dou
                                    double flip_fraction) {
   double sum = 0;
   for (const PreferencePair& p : pairs) {
-    const double q = sigmoid((p.chosen.gold_return - p.rejected.gold_return) / temperature);
+    const double q = sigmoid((label_score(p.chosen) - label_score(p.rejected)) / temperature);
     const double label = q * (1 - flip_fraction) + (1 - q) * flip_fraction;
     sum += std::max(label, 1 - label);
   }

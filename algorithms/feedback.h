@@ -4,15 +4,26 @@
 // labels, never the gold returns (they are kept in the file for evaluation and the accuracy
 // ceiling).
 //
-// Two recipes, chosen by the env's recommended settings, not by the learners:
+// Three recipes, chosen by the feedback config (the env's recommended settings by default), not
+// by the learners:
 //   - whole episodes (segment_length 0, policy_mix "start": text tasks): two episodes of the
 //     starting policy from one start (prompt) per pair;
 //   - segments, Christiano et al. 2017 style (MuJoCo envs recommend segment_length 50 and
 //     policy_mix "expert"): each side of a pair is an episode of its own (own start) played by a
 //     policy drawn from the mix (the cached expert's snapshots random/early/mid/late, expert.h),
 //     cut to segment_length steps at a uniformly drawn place (a shorter episode is compared
-//     whole); labelled on the segments' own returns.
-// Labels: P(a ≻ b) = σ((g_a − g_b) / temperature), then a flip_fraction share of labels flipped.
+//     whole); labelled on the segments' own returns. Part of such a label is the value of the
+//     state each segment starts from, which no log-ratio of the segments' actions (DPO's
+//     implicit reward) can express;
+//   - common-state segments (pair_start "common", segment_pairs.cc): both sides of a pair share
+//     one prefix, played to a uniformly drawn step b, and branch there into two continuations
+//     of segment_length steps, so a label says which continuation was better from the same
+//     state — what a log-ratio of the continuations' actions can express (Hejna et al. 2023).
+//     With policy_mix "start" the prefix and both continuations are the start policy's: the
+//     pairs lie where the learner acts.
+// Labels: P(a ≻ b) = σ((g_a − g_b) / temperature), then a flip_fraction share of labels flipped;
+// g is the segment's gold return (label "return") or its advantage under the cached expert's
+// critic (label "advantage", segment_labels.h).
 //
 // File format (one JSON object per line):
 //   version 1, whole episodes (the text recipe, and demonstrations):
@@ -27,7 +38,8 @@
 //     SEGMENT = EPISODE + {"segment_begin": b, "source": "late"}: "actions" run from the
 //       episode's start to the segment's end (the replay needs the prefix), the segment is steps
 //       [b, len(actions)), "gold_return" is the env's return over the segment alone, "source"
-//       names the policy that played it ("start", or a snapshot of the expert).
+//       names the policy that played it ("start", or a snapshot of the expert); optional
+//       "score": what the label was drawn on when it is not the gold return (label "advantage").
 // An episode is replayed on load: the env restarts from its context and takes the actions, which
 // gives the observations back (and checks the gold return, so a file made by another version of
 // the env is refused, naming the file and line). Readers accept both versions; a line of version
@@ -37,6 +49,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,7 +68,13 @@ struct Episode {
   json summary;               // env.describe_episode() at its end
   int64_t segment_begin = 0;  // a segment: steps [segment_begin, T); the prefix only leads there
   std::string source;         // the policy that played it ("start", a snapshot's name)
+  // What the teacher labelled it on when not gold_return (label "advantage"); gold_return stays
+  // the env's own return (it is what replay checks, and what evaluation reads).
+  std::optional<double> score;
 };
+
+// The number a pair's label was drawn on: `score` when set, otherwise the gold return.
+inline double label_score(const Episode& e) { return e.score ? *e.score : e.gold_return; }
 
 struct PreferencePair {
   Episode chosen, rejected;
@@ -67,6 +86,14 @@ constexpr const char* kTieRedrawsHelp =
     "whole-episode pairs: a pair whose two episodes have equal gold returns has its second "
     "episode played again from the same start, up to this many times (0: never)";
 
+constexpr const char* kPairStartHelp =
+    "segment pairs: \"independent\" (each side an episode of its own start) or \"common\" "
+    "(both sides branch from one state: a shared prefix to a uniformly drawn step, then two "
+    "continuations of segment_length steps)";
+constexpr const char* kLabelHelp =
+    "what labels compare: \"return\" (the segments' gold returns) or \"advantage\" (discounted "
+    "return + γ^L V(end) − V(begin), V the cached expert's critic in reward units)";
+
 struct PreferenceConfig {
   int64_t pairs = 1000;
   double temperature = 1.0;
@@ -75,6 +102,8 @@ struct PreferenceConfig {
   int64_t seed = 0;
   int64_t segment_length = 0;
   int64_t tie_redraws = 0;
+  std::string pair_start = "independent";
+  std::string label = "return";
 
   template <class V>
   void visit(V& v) {
@@ -88,6 +117,8 @@ struct PreferenceConfig {
     v.field("segment_length", segment_length, int64_t{0}, int64_t{1} << 30,
             "steps per compared segment (0: whole episodes)");
     v.field("tie_redraws", tie_redraws, int64_t{0}, int64_t{64}, kTieRedrawsHelp);
+    v.field("pair_start", pair_start, {"independent", "common"}, kPairStartHelp);
+    v.field("label", label, {"return", "advantage"}, kLabelHelp);
   }
 };
 
@@ -120,13 +151,35 @@ struct PolicySource {
   agents::PolicyImpl* policy = nullptr;
 };
 
-// Segment pairs: each side an episode of its own start, sampled from a policy drawn uniformly
-// from `sources`, cut to config.segment_length steps at a uniformly drawn place (whole when the
-// episode is shorter; 0: whole episodes), replayed for its observations and its return over the
-// segment, and labelled by Bradley–Terry on those returns.
+struct TeacherValue;  // segment_labels.h
+
+// Segment pairs (segment_pairs.cc). pair_start "independent": each side an episode of its own
+// start, sampled from a policy drawn uniformly from `sources`, cut to config.segment_length
+// steps at a uniformly drawn place (whole when the episode is shorter; 0: whole episodes).
+// pair_start "common": per pair a prefix policy and two continuation policies drawn uniformly
+// from `sources`; the prefix's episode is cut at a uniformly drawn step b and both sides
+// continue from its state at b for config.segment_length steps (0: to the episode's end), so
+// both replay the same actions before b. Every side is replayed for its observations and its
+// return over the segment, and labelled by Bradley–Terry on its label_score: the return, or
+// (config.label "advantage") its advantage under `teacher`, which that label needs.
 std::vector<PreferencePair> make_segment_pairs(const std::vector<PolicySource>& sources,
                                                const EnvFactory& make_env,
-                                               const PreferenceConfig& config, bool progress);
+                                               const PreferenceConfig& config, bool progress,
+                                               const TeacherValue* teacher = nullptr);
+
+// What a replay saw after the last action: the observation there, whether the episode
+// terminated on it (a fall, not a time limit), and the rewards of the segment's steps.
+struct ReplayTail {
+  std::vector<float> last_obs;
+  bool terminated = false;
+  std::vector<double> rewards;  // steps [begin, T)
+};
+
+// Restarts `env` from `context` and takes `actions` ([T, act_dim]): the observations before each
+// action, and the env's return over steps [begin, T) (fills `tail` when given). Throws
+// tandem::Error naming `where` when the episode ends before its last action.
+Episode replay_actions(envs::Env& env, const json& context, const torch::Tensor& actions,
+                       int64_t begin, const std::string& where, ReplayTail* tail = nullptr);
 
 void save_preferences(const std::string& path, const std::vector<PreferencePair>& pairs);
 // Throws tandem::Error naming the file and line on a malformed line, an unknown version, or an
@@ -138,13 +191,14 @@ std::vector<PreferencePair> load_preferences(const std::string& path, const EnvF
 // segment pairs. `key` names the env and the policies.
 std::string cached_preferences(const std::string& key, const std::vector<PolicySource>& sources,
                                const EnvFactory& make_env, const PreferenceConfig& config,
-                               bool progress);
+                               bool progress, const TeacherValue* teacher = nullptr);
 std::string cached_preferences(const std::string& key, agents::PolicyImpl& policy,
                                const EnvFactory& make_env, const PreferenceConfig& config,
                                bool progress);
 
 // The best accuracy any reward can reach on labels drawn this way: the mean over pairs of
-// max(p, 1 − p) with p = σ((g_chosen − g_rejected) / temperature), flips accounted for.
+// max(p, 1 − p) with p = σ((g_chosen − g_rejected) / temperature), flips accounted for (g: the
+// label_score).
 double preference_accuracy_ceiling(const std::vector<PreferencePair>& pairs, double temperature,
                                    double flip_fraction);
 
@@ -205,6 +259,8 @@ struct PreferenceFeedbackConfig {
   std::string policy_mix = "start";
   int64_t expert_steps = 0;
   int64_t tie_redraws = 0;
+  std::string pair_start = "independent";
+  std::string label = "return";
 
   template <class V>
   void visit(V& v) {
@@ -228,6 +284,8 @@ struct PreferenceFeedbackConfig {
     v.field("expert_steps", expert_steps, int64_t{0}, int64_t{1} << 40,
             "training budget of the cached expert (0: the env's recommended budget)");
     v.field("tie_redraws", tie_redraws, int64_t{0}, int64_t{64}, kTieRedrawsHelp);
+    v.field("pair_start", pair_start, {"independent", "common"}, kPairStartHelp);
+    v.field("label", label, {"return", "advantage"}, kLabelHelp);
   }
 };
 
