@@ -334,9 +334,24 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
     if (g_stop_signal) {
       // the workers got the terminal's SIGINT too; SIGTERM reaches them in every other case
       for (const auto& w : running) ::kill(w.pid, SIGTERM);
-      for (const auto& w : running) {
+      // a worker writes its checkpoint at the next iteration; one inside a long step that does
+      // not look at the signal (a reward model's fit, a cache build) gets a second SIGTERM after
+      // a grace period, which ends it as usual: it resumes from its last checkpoint
+      const double asked = now_seconds();
+      std::vector<pid_t> alive;
+      for (const auto& w : running) alive.push_back(w.pid);
+      bool repeated = false;
+      while (!alive.empty()) {
         ExitStatus ignored;
-        wait_process(w.pid, /*block=*/true, &ignored);
+        alive.erase(
+            std::remove_if(alive.begin(), alive.end(),
+                           [&](pid_t pid) { return wait_process(pid, /*block=*/false, &ignored); }),
+            alive.end());
+        if (!repeated && now_seconds() - asked > options.stop_grace_seconds) {
+          for (pid_t pid : alive) ::kill(pid, SIGTERM);
+          repeated = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       event("interrupted (" + std::string(::strsignal(g_stop_signal)) + "): " +
             std::to_string(running.size() + queue.size()) + " runs unfinished; `tandem run " +

@@ -33,6 +33,10 @@ struct RunnerOptions {
   std::string worker_binary;  // the `tandem` executable; "": this process's own
   bool report = true;         // write the report at the end
   ReportOptions report_options;
+  // after Ctrl-C or SIGTERM: how long a worker may take to write its checkpoint before a second
+  // SIGTERM ends it (one inside a reward model's fit or a cache build does not look at the
+  // first); it then resumes from its last checkpoint
+  double stop_grace_seconds = 20;
   enum class Display { kAuto, kLive, kLines, kQuiet };
   Display display = Display::kAuto;  // kAuto: live on a terminal, lines otherwise
 };

@@ -307,6 +307,36 @@ TEST(Runner, AFailingRunIsReportedWithItsLogAndTheOthersGoOn) {
   fs::remove_all(dir);
 }
 
+// A worker that does not stop at the first SIGTERM (inside a long step that does not look at the
+// signal) gets a second one after the grace period, so Ctrl-C never leaves the runner waiting.
+TEST(Runner, AWorkerDeafToTheFirstStopIsEndedAfterTheGracePeriod) {
+  const fs::path dir = fresh_dir("deaf");
+  const fs::path wrapper = dir / "worker.sh";
+  std::ofstream(wrapper) << "#!/bin/bash\nn=0\ntrap 'n=$((n+1)); if [ $n -ge 2 ]; then exit 143; "
+                            "fi' TERM\nwhile true; do sleep 0.05; done\n";
+  fs::permissions(wrapper, fs::perms::owner_all);
+  tandem::suites::RunnerOptions options;
+  options.results_dir = (dir / "results").string();
+  options.worker_binary = wrapper.string();
+  options.jobs = 2;
+  options.display = tandem::suites::RunnerOptions::Display::kQuiet;
+  options.stop_grace_seconds = 1;
+  const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
+  std::thread stopper([] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    ::kill(::getpid(), SIGTERM);  // the runner's handler takes it, as from a terminal
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto outcome = tandem::suites::run_suite(suite, options);
+  stopper.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_TRUE(outcome.interrupted);
+  EXPECT_LT(seconds, 30) << "the runner did not wait forever";
+  EXPECT_GE(seconds, 3) << "the grace period was given";
+  fs::remove_all(dir);
+}
+
 TEST(Runner, OnlySelectsRunsAndBadSuitesFailEarly) {
   const fs::path dir = fresh_dir("only");
   Output only = run("run " + tiny_suite(dir).string() + " --only seed-2 --results " +
