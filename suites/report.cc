@@ -11,11 +11,11 @@
 
 #include "envs/config.h"
 #include "suites/report/claims.h"
-#include "suites/report/tuning_section.h"
 #include "suites/report/document.h"
 #include "suites/report/gnuplot.h"
 #include "suites/report/run_data.h"
 #include "suites/report/sections.h"
+#include "suites/report/tuning_section.h"
 
 // This file: the default metrics and write_report, which reads the runs, fills a Document section
 // by section and writes it out. The parts it calls on are under report/, in namespace
@@ -60,6 +60,13 @@ MetricSpec column(MetricPlace place, const std::string& key, const std::string& 
   return m;
 }
 
+MetricSpec sampled_return_section() {
+  MetricSpec m = section("eval/sampled_return_mean", "sampled-action return", "");
+  m.aggregate = false;
+  m.only_where_logged = true;  // text tasks sample anyway: they do not log it
+  return m;
+}
+
 }  // namespace
 
 std::vector<MetricSpec> default_report_metrics() {
@@ -68,6 +75,9 @@ std::vector<MetricSpec> default_report_metrics() {
   const MetricPlace text = MetricPlace::kTextColumn, pref = MetricPlace::kPreferenceColumn;
   return {
       section("eval/return_mean", "evaluation return", ""),
+      // control evaluations also sample the policy's actions (docs/protocol.md §5): a preference
+      // learner may change the distribution more than its mean; tables and curves, no aggregate
+      sampled_return_section(),
       column(text, "eval/kl_ref", "KL k1", "KL to the reference, k1 estimate",
              "nats per completion", false,
              "the sum over the completion's tokens of `log π/π_ref`: unbiased, but a finite "
@@ -196,10 +206,25 @@ ReportOutcome write_report(const std::string& suite_dir, const ReportOptions& op
     bool logged = false;
     for (const auto* r : a.finished) logged = logged || report::final_value(*r, m.key).has_value();
     if (!logged) {
-      absent.push_back("`" + m.key + "`");
+      if (!m.only_where_logged) absent.push_back("`" + m.key + "`");
       continue;
     }
-    report::report_metric(doc, a, m, options, plotter, first);
+    if (m.only_where_logged) {
+      // the tasks that log it, alone (a control metric in a suite with text tasks)
+      report::Analysis some = a;
+      some.tasks.erase(
+          std::remove_if(some.tasks.begin(), some.tasks.end(),
+                         [&](const std::string& task) {
+                           for (const auto* r : a.finished)
+                             if (r->task == task && report::final_value(*r, m.key).has_value())
+                               return false;
+                           return true;
+                         }),
+          some.tasks.end());
+      report::report_metric(doc, some, m, options, plotter, first);
+    } else {
+      report::report_metric(doc, a, m, options, plotter, first);
+    }
     first = false;
   }
   if (!absent.empty()) {

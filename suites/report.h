@@ -93,6 +93,7 @@ struct MetricSpec {
   MetricPlace place = MetricPlace::kSection;
   std::string column;  // a column's short header, e.g. "KL k1" (columns only)
   std::string note;    // a column's legend with its table: what to read in it (columns only)
+  bool only_where_logged = false;  // a default section some tasks lack: no "skipped" line
 };
 
 // eval/return_mean first, the one section (the runner's progress lines show the first metric);

@@ -621,5 +621,32 @@ TEST(Report, ProtocolTaskWhoseOracleIsNoBetterIsLeftOut) {
   fs::remove_all(suite.parent_path());
 }
 
+// Control evaluations also log the sampled-action return: a section of its own over the tasks
+// that log it, and no "skipped" line where none does (text tasks).
+TEST(Report, SampledActionReturnIsASectionWhereItIsLogged) {
+  const fs::path suite = fresh_dir("sampled") / "suite";
+  for (int seed = 1; seed <= 2; ++seed) {
+    std::vector<json> lines;
+    for (int k = 0; k <= 2; ++k)
+      lines.push_back({{"env_steps", 100 * k},
+                       {"wall_seconds", 1.0 + k},
+                       {"eval/return_mean", 10.0 * k},
+                       {"eval/sampled_return_mean", 7.0 * k + seed}});
+    write_run(suite, "Hopper-v5", "Hopper-v5", "ppo", "ppo", seed, lines);
+    write_run(suite, "text_sort", "text/sort", "ppo", "ppo", seed,
+              {text_eval(0, 0.5, 0, 0, 0.9, 8), text_eval(200, 0.7, 1, 1, 0.8, 8)});
+  }
+  const std::string md =
+      read_text(write_report(suite.string(), quick_options(false)).markdown_path);
+  const size_t at = md.find("## sampled-action return — `eval/sampled_return_mean`");
+  ASSERT_NE(at, std::string::npos) << md;
+  const std::string section = md.substr(at);
+  // final score: the mean of the last 3 evaluations, (1 + 8 + 15)/3 = 8 and 9 → 8.5
+  EXPECT_NE(section.find("| Hopper-v5 | **8.50 [8.00, 9.00]**"), std::string::npos) << section;
+  EXPECT_EQ(section.find("### text_sort"), std::string::npos) << "no text task in it";
+  EXPECT_EQ(md.find("skipped"), std::string::npos) << md;
+  fs::remove_all(suite.parent_path());
+}
+
 }  // namespace
 }  // namespace tandem::suites
