@@ -234,7 +234,7 @@ TEST(Suite, EveryShippedSuiteParses) {
   // the sizes the README's table of shipped suites gives
   EXPECT_EQ(runs, (std::map<std::string, size_t>{{"aihf_budgets", 180},
                                                  {"apa_vs_ppo", 80},
-                                                 {"feedback_algorithms", 36},
+                                                 {"feedback_algorithms", 80},
                                                  {"mujoco_ppo_apa", 135},
                                                  {"quickstart", 60},
                                                  {"smoke", 8}}));
