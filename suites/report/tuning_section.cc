@@ -1,5 +1,6 @@
 #include "suites/report/tuning_section.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,30 @@ std::string point_text(const json& values) {
     out += (out.empty() ? "" : ", ") + name + "=" + it->dump();
   }
   return out.empty() ? "(defaults)" : out;
+}
+
+// The chosen point's numeric fields that sit at the edge of the values its grid tried: "kl_coef
+// (0.1, the largest tried)". A best value at the edge says the grid may not hold the optimum.
+std::vector<std::string> at_edge(const json& points, size_t chosen) {
+  std::vector<std::string> out;
+  const json& values = points[chosen].value("values", json::object());
+  for (auto it = values.begin(); it != values.end(); ++it) {
+    if (!it->is_number()) continue;
+    double lo = it->get<double>(), hi = lo;
+    for (const auto& p : points) {
+      const json& v = p.value("values", json::object());
+      if (!v.contains(it.key()) || !v[it.key()].is_number()) continue;
+      lo = std::min(lo, v[it.key()].get<double>());
+      hi = std::max(hi, v[it.key()].get<double>());
+    }
+    if (lo == hi) continue;
+    const double x = it->get<double>();
+    if (x != lo && x != hi) continue;
+    const std::string name = it.key().substr(it.key().rfind('.') + 1);
+    out.push_back(name + " (" + it->dump() + ", the " + (x == hi ? "largest" : "smallest") +
+                  " tried)");
+  }
+  return out;
 }
 
 std::string seeds_list(const json& seeds) {
@@ -67,11 +92,18 @@ void tuning_section(Document& doc, const Analysis& a) {
                 : ": the oracle is no better than the start, so there is no scale and the raw "
                   "scores decided (higher is better)."));
     std::vector<std::vector<Cell>> rows;
+    std::vector<std::string> edges;
     for (const auto& label : a.algorithms) {  // the suite's order
       if (!entry["contenders"].contains(label)) continue;
       const json& c = entry["contenders"][label];
       const size_t chosen = c.value("chosen", size_t{0});
       const json& pts = c["points"];
+      const std::vector<std::string> edge = at_edge(pts, chosen);
+      if (!edge.empty()) {
+        std::string fields;
+        for (const auto& e : edge) fields += (fields.empty() ? "" : ", ") + e;
+        edges.push_back(label + "'s " + fields);
+      }
       for (size_t k = 0; k < pts.size(); ++k) {
         const bool is_chosen = k == chosen;
         std::string per_seed;
@@ -87,6 +119,17 @@ void tuning_section(Document& doc, const Analysis& a) {
                Cell{scaled ? "normalized score (mean)" : "score (mean)"}, Cell{"per tuning seed"},
                Cell{""}},
               rows);
+    if (!edges.empty()) {
+      std::string list;
+      for (size_t k = 0; k < edges.size(); ++k)
+        list += (k == 0 ? "" : k + 1 == edges.size() ? " and " : "; ") + edges[k];
+      doc.paragraph("**At the edge of the grid:** " + list +
+                    ". The best value tried is the first or the last: a wider grid may do "
+                    "better for " +
+                    (edges.size() == 1 ? "it" : "them") +
+                    ", and a comparison tuned this way may favour the contender whose grid "
+                    "happened to hold its optimum.");
+    }
   }
 }
 

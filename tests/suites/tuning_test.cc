@@ -296,6 +296,8 @@ TEST(Tuning, TheRunnerTunesThenEvaluatesAndResumesAcrossPhases) {
   EXPECT_NE(md.find("chosen"), std::string::npos);
   EXPECT_NE(md.find("learning_rate=0.003"), std::string::npos);
   EXPECT_NE(md.find("1001, 1002"), std::string::npos);
+  // a grid of two learning rates: whichever is chosen sits at its edge, and the report says so
+  EXPECT_NE(md.find("At the edge of the grid"), std::string::npos) << md;
   EXPECT_EQ(md.find("ppo.g1"), std::string::npos) << "tuning runs stay out of the tables";
 
   const auto done = run_tandem("run " + file.string() + " --resume --results " + results);
