@@ -17,6 +17,7 @@
 #include "algorithms/segment_labels.h"
 #include "envs/registry.h"
 #include "envs/text/hash.h"
+#include "tests/algorithms/two_policies.h"
 
 namespace tandem::algorithms {
 namespace {
@@ -27,20 +28,9 @@ EnvFactory hopper() {
   return [] { return envs::make_env("Hopper-v5"); };
 }
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-
-struct TwoPolicies {
-  agents::Policy a, b;
-  std::vector<PolicySource> sources() { return {{"a", a.get()}, {"b", b.get()}}; }
-};
-
-TwoPolicies two_policies(const envs::Env& env) {
-  torch::manual_seed(0);
-  TwoPolicies p;
-  p.a = agents::make_policy(env, {{"hidden", {16}}}, "test");
-  p.b = agents::make_policy(env, {{"hidden", {16}}, {"log_std_init", -1.0}}, "test");
-  return p;
-}
+using testing::sigmoid;
+using testing::two_policies;
+using testing::TwoPolicies;
 
 PreferenceConfig common_config(int64_t pairs, int64_t segment_length) {
   PreferenceConfig c;

@@ -14,6 +14,7 @@
 #include "algorithms/feedback.h"
 #include "envs/error.h"
 #include "envs/registry.h"
+#include "tests/algorithms/two_policies.h"
 
 namespace tandem::algorithms {
 namespace {
@@ -24,21 +25,9 @@ EnvFactory reacher() {
   return [] { return envs::make_env("Reacher-v5"); };
 }
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-
-// Two random policies of different initial weights and spreads.
-struct TwoPolicies {
-  agents::Policy a, b;
-  std::vector<PolicySource> sources() { return {{"a", a.get()}, {"b", b.get()}}; }
-};
-
-TwoPolicies two_policies(const envs::Env& env) {
-  torch::manual_seed(0);
-  TwoPolicies p;
-  p.a = agents::make_policy(env, {{"hidden", {16}}}, "test");
-  p.b = agents::make_policy(env, {{"hidden", {16}}, {"log_std_init", -1.0}}, "test");
-  return p;
-}
+using testing::sigmoid;
+using testing::two_policies;
+using testing::TwoPolicies;
 
 Episode with_gold(double gold) {
   Episode e;

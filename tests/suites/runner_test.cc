@@ -272,6 +272,19 @@ fs::path tiny_suite(const fs::path& dir) {
   return file;
 }
 
+// Two workers, no display, results under dir, each run through `wrapper` (a script written
+// there, made executable here) instead of `tandem`.
+tandem::suites::RunnerOptions quiet_options_with_worker(const fs::path& dir,
+                                                        const fs::path& wrapper) {
+  fs::permissions(wrapper, fs::perms::owner_all);
+  tandem::suites::RunnerOptions options;
+  options.results_dir = (dir / "results").string();
+  options.worker_binary = wrapper.string();
+  options.jobs = 2;
+  options.display = tandem::suites::RunnerOptions::Display::kQuiet;
+  return options;
+}
+
 TEST(Runner, AFailingRunIsReportedWithItsLogAndTheOthersGoOn) {
   const fs::path dir = fresh_dir("failing");
   // a worker that fails for seed 2 and is `tandem` otherwise
@@ -279,12 +292,7 @@ TEST(Runner, AFailingRunIsReportedWithItsLogAndTheOthersGoOn) {
   std::ofstream(wrapper) << "#!/bin/sh\ncase \" $* \" in *\" --seed 2 \"*) echo 'boom: simulated "
                             "failure' >&2; exit 3;; esac\nexec "
                          << kTandem << " \"$@\"\n";
-  fs::permissions(wrapper, fs::perms::owner_all);
-  tandem::suites::RunnerOptions options;
-  options.results_dir = (dir / "results").string();
-  options.worker_binary = wrapper.string();
-  options.jobs = 2;
-  options.display = tandem::suites::RunnerOptions::Display::kQuiet;
+  tandem::suites::RunnerOptions options = quiet_options_with_worker(dir, wrapper);
   options.report_options.resamples = 1000;
   const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
   const auto outcome = tandem::suites::run_suite(suite, options);
@@ -314,12 +322,7 @@ TEST(Runner, AWorkerDeafToTheFirstStopIsEndedAfterTheGracePeriod) {
   const fs::path wrapper = dir / "worker.sh";
   std::ofstream(wrapper) << "#!/bin/bash\nn=0\ntrap 'n=$((n+1)); if [ $n -ge 2 ]; then exit 143; "
                             "fi' TERM\nwhile true; do sleep 0.05; done\n";
-  fs::permissions(wrapper, fs::perms::owner_all);
-  tandem::suites::RunnerOptions options;
-  options.results_dir = (dir / "results").string();
-  options.worker_binary = wrapper.string();
-  options.jobs = 2;
-  options.display = tandem::suites::RunnerOptions::Display::kQuiet;
+  tandem::suites::RunnerOptions options = quiet_options_with_worker(dir, wrapper);
   options.stop_grace_seconds = 1;
   const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
   std::thread stopper([] {
