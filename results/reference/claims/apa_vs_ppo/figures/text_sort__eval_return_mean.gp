@@ -1,0 +1,54 @@
+set terminal pngcairo size 1280,494 font "DejaVu Sans,11"
+set output "./figures/text_sort__eval_return_mean.png"
+set termoption noenhanced
+set border lw 1 lc rgb "#444444"
+set grid xtics ytics lw 1 lc rgb "#e5e5e5"
+set tics nomirror out
+set border 3
+unset key
+set multiplot title "text_sort: evaluation return, mean and 95% bootstrap CI over seeds"
+set ylabel "evaluation return"
+set yrange [0.6:1]
+set origin 0, 0.0769231
+set size 0.5, 0.854251
+set xlabel "environment steps (thousands)"
+set xrange [0:*]
+set autoscale xfixmax
+plot "./figures/text_sort__eval_return_mean__ppo__steps.dat" using ($1/1000):3:4 with filledcurves fc rgb "#0072B2" fs transparent solid 0.18 noborder, \
+     "./figures/text_sort__eval_return_mean__ppo__steps.dat" using ($1/1000):2 with lines lw 2.5 dt 1 lc rgb "#0072B2", \
+     "./figures/text_sort__eval_return_mean__apa__steps.dat" using ($1/1000):3:4 with filledcurves fc rgb "#E69F00" fs transparent solid 0.18 noborder, \
+     "./figures/text_sort__eval_return_mean__apa__steps.dat" using ($1/1000):2 with lines lw 2.5 dt 1 lc rgb "#E69F00", \
+     "./figures/text_sort__eval_return_mean__start__steps.dat" using ($1/1000):3:4 with filledcurves fc rgb "#009E73" fs transparent solid 0.18 noborder, \
+     "./figures/text_sort__eval_return_mean__start__steps.dat" using ($1/1000):2 with lines lw 2.5 dt 1 lc rgb "#009E73", \
+     "./figures/text_sort__eval_return_mean__oracle__steps.dat" using ($1/1000):3:4 with filledcurves fc rgb "#D55E00" fs transparent solid 0.18 noborder, \
+     "./figures/text_sort__eval_return_mean__oracle__steps.dat" using ($1/1000):2 with lines lw 2.5 dt 1 lc rgb "#D55E00"
+set origin 0.5, 0.0769231
+set size 0.5, 0.854251
+set xlabel "wall-clock time (seconds)"
+set xrange [0:*]
+set autoscale xfixmax
+plot "./figures/text_sort__eval_return_mean__ppo__wall.dat" using ($1/1):3:4 with filledcurves fc rgb "#0072B2" fs transparent solid 0.18 noborder, \
+     "./figures/text_sort__eval_return_mean__ppo__wall.dat" using ($1/1):2 with lines lw 2.5 dt 1 lc rgb "#0072B2", \
+     "./figures/text_sort__eval_return_mean__apa__wall.dat" using ($1/1):3:4 with filledcurves fc rgb "#E69F00" fs transparent solid 0.18 noborder, \
+     "./figures/text_sort__eval_return_mean__apa__wall.dat" using ($1/1):2 with lines lw 2.5 dt 1 lc rgb "#E69F00", \
+     "./figures/text_sort__eval_return_mean__start__wall.dat" using ($1/1):3:4 with filledcurves fc rgb "#009E73" fs transparent solid 0.18 noborder, \
+     "./figures/text_sort__eval_return_mean__start__wall.dat" using ($1/1):2 with lines lw 2.5 dt 1 lc rgb "#009E73", \
+     "./figures/text_sort__eval_return_mean__oracle__wall.dat" using ($1/1):3:4 with filledcurves fc rgb "#D55E00" fs transparent solid 0.18 noborder, \
+     "./figures/text_sort__eval_return_mean__oracle__wall.dat" using ($1/1):2 with lines lw 2.5 dt 1 lc rgb "#D55E00"
+set origin 0, 0
+set size 1, 0.0769231
+unset border
+unset tics
+unset grid
+unset xlabel
+unset ylabel
+set xrange [0:1]
+set yrange [0:1]
+set lmargin 0
+set rmargin 0
+set tmargin 0
+set bmargin 0
+set key center center horizontal maxcols 4 reverse Left samplen 3 width 3
+plot -1 with lines notitle, keyentry with lines lw 2.5 dt 1 lc rgb "#0072B2" title "ppo (10 seeds)", keyentry with lines lw 2.5 dt 1 lc rgb "#E69F00" title "apa (10 seeds)", keyentry with lines lw 2.5 dt 1 lc rgb "#009E73" title "start (10 seeds)", keyentry with lines lw 2.5 dt 1 lc rgb "#D55E00" title "oracle (10 seeds)"
+unset multiplot
+unset output
