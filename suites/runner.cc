@@ -310,7 +310,7 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
                                      "--steps",
                                      std::to_string(run->steps()),
                                      "--eval-interval",
-                                     std::to_string(run->task->eval_interval),
+                                     std::to_string(run->eval_interval()),
                                      "--eval-episodes",
                                      std::to_string(run->task->eval_episodes),
                                      "--threads",

@@ -126,6 +126,23 @@ StepsSpec read_steps(const json& j, const std::string& where) {
   return spec;
 }
 
+// An algorithm's "steps" or "eval_interval": one number or one per task kind.
+PerKind read_per_kind(ConfigReader& r, const json& j, const std::string& field,
+                      const std::string& where) {
+  PerKind out;
+  if (!r.has(field)) return out;
+  if (!j[field].is_object()) {
+    out.all = r.integer(field, 1, 1, kMaxSteps);  // also rejects non-integers
+    return out;
+  }
+  r.object(field);
+  ConfigReader k(j[field], where + ": " + field);
+  for (auto it = j[field].begin(); it != j[field].end(); ++it)
+    out.kinds[it.key()] = k.integer(it.key(), 1, 1, kMaxSteps);
+  if (out.kinds.empty()) fail(where, field, "is an empty object: give {\"default\": N}");
+  return out;
+}
+
 }  // namespace
 
 std::vector<uint64_t> read_seeds(const json& j, const std::string& where, uint64_t first) {
@@ -392,12 +409,8 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
     algo.config = r.object("config");
     algo.policy = r.object("policy");
     const json by_kind = r.object("by_kind");
-    if (r.has("steps") && algos[i]["steps"].is_object()) {
-      r.object("steps");
-      algo.steps_by_kind = read_steps(algos[i], at).kinds;
-    } else if (r.has("steps")) {
-      algo.steps_all = r.integer("steps", 1, 1, kMaxSteps);
-    }
+    algo.steps = read_per_kind(r, algos[i], "steps", at);
+    algo.eval_interval = read_per_kind(r, algos[i], "eval_interval", at);
     r.finish();
     for (auto it = by_kind.begin(); it != by_kind.end(); ++it) {
       const std::string kat = at + ": by_kind: " + it.key();
@@ -480,8 +493,11 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
       merged.merge_patch(config);
       algorithms::make_algorithm(algo.name, merged, at + " on " + kind + " tasks");
     }
-    for (const auto& [kind, n] : algo.steps_by_kind)
-      if (!kinds.count(kind)) fail(at + ": steps", kind, "names no task kind of the suite");
+    for (const char* field : {"steps", "eval_interval"}) {
+      const PerKind& given = std::string(field) == "steps" ? algo.steps : algo.eval_interval;
+      for (const auto& [kind, n] : given.kinds)
+        if (!kinds.count(kind)) fail(at + ": " + field, kind, "names no task kind of the suite");
+    }
   }
   suite.protocol = suite.tasks[0].protocol.has_value();
   if (suite.protocol) add_references(suite, where);
@@ -514,12 +530,23 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
   return suite;
 }
 
-int64_t SuiteRun::steps() const {
-  for (const std::string& kind : {task->kind, std::string("default")}) {
-    auto it = algorithm->steps_by_kind.find(kind);
-    if (it != algorithm->steps_by_kind.end()) return it->second;
+int64_t PerKind::value(const std::string& kind, int64_t fallback) const {
+  for (const std::string& k : {kind, std::string("default")}) {
+    auto it = kinds.find(k);
+    if (it != kinds.end()) return it->second;
   }
-  return algorithm->steps_all.value_or(task->steps);
+  return all.value_or(fallback);
+}
+
+json PerKind::to_json() const {
+  if (all) return *all;
+  return kinds;
+}
+
+int64_t SuiteRun::steps() const { return algorithm->steps.value(task->kind, task->steps); }
+
+int64_t SuiteRun::eval_interval() const {
+  return algorithm->eval_interval.value(task->kind, task->eval_interval);
 }
 
 json SuiteRun::config() const {
@@ -593,8 +620,8 @@ json Suite::resolved() const {
         by_kind[kind] = {{"config", config}, {"policy", algo.policy_by_kind.at(kind)}};
       entry["by_kind"] = by_kind;
     }
-    if (algo.steps_all) entry["steps"] = *algo.steps_all;
-    if (!algo.steps_by_kind.empty()) entry["steps"] = algo.steps_by_kind;
+    if (!algo.steps.empty()) entry["steps"] = algo.steps.to_json();
+    if (!algo.eval_interval.empty()) entry["eval_interval"] = algo.eval_interval.to_json();
     if (!algo.sweep_value.empty()) entry["sweep_value"] = algo.sweep_value;
     if (!algo.config_by_task.empty() || !algo.policy_by_task.empty()) {
       json by_task = json::object();
@@ -646,7 +673,7 @@ json Suite::expected_run_config(const SuiteRun& run) const {
           {"seed", run.seed},
           {"steps", run.steps()},
           {"eval",
-           {{"interval", run.task->eval_interval},
+           {{"interval", run.eval_interval()},
             {"episodes", run.task->eval_episodes},
             {"deterministic", tuned.eval_deterministic}}},
           {"threads", threads}};

@@ -31,10 +31,13 @@
 //        "policy": {"hidden": [64, 64]},      // policy fields over its defaults (optional)
 //        "by_kind": {"text": {"config": {"pairs": 1000}, "policy": {}}},  // on tasks of a
 //                                       //   kind, these fields over "config" and "policy"
-//        "steps": {"text": 2000}}       // this algorithm's budget, over the tasks' (a number,
+//        "steps": {"text": 2000},       // this algorithm's budget, over the tasks' (a number,
 //                                       //   or by task kind, falling back to "default" and
 //                                       //   then to the task's): offline learners count
 //                                       //   pairs or demonstrations processed, not env steps
+//        "eval_interval": {"control": 1000}}  // its evaluations' spacing, over the tasks'
+//                                       //   (the same forms): an offline learner's early
+//                                       //   stopping acts only at evaluations
 //     ],
 //     "seeds": [1, 2, 3],               // a list of distinct seeds, or a count n: seeds 1..n
 //                                       //   (default 5)
@@ -105,6 +108,17 @@ struct SuiteTask {
 enum class Role { kContender, kStart, kOracle };
 const char* role_name(Role role);  // "contender", "start", "oracle"
 
+// A number an algorithm gives once or per task kind: "steps": 40000, or
+// "steps": {"control": 40000, "text": 4000, "default": 20000}.
+struct PerKind {
+  std::optional<int64_t> all;
+  std::map<std::string, int64_t> kinds;
+  // For a task of `kind`: its kind's entry, else "default"'s, else `all`, else `fallback`.
+  int64_t value(const std::string& kind, int64_t fallback) const;
+  bool empty() const { return !all && kinds.empty(); }
+  json to_json() const;  // as written
+};
+
 struct SuiteAlgorithm {
   std::string label;
   std::string name;
@@ -116,8 +130,10 @@ struct SuiteAlgorithm {
   std::map<std::string, json> config_by_kind, policy_by_kind;  // "by_kind" overrides
   // by task label, over by_kind: a tuned choice (tuning.h), or a tuning point
   std::map<std::string, json> config_by_task, policy_by_task;
-  std::optional<int64_t> steps_all;              // "steps" as one number
-  std::map<std::string, int64_t> steps_by_kind;  // "steps" by task kind
+  PerKind steps;  // the budget, over the task's
+  // Evaluations' spacing, over the task's: an offline learner's budget counts pairs processed,
+  // and its early stopping (patience) acts only at evaluations, so it may need its own.
+  PerKind eval_interval;
 };
 
 // One task × algorithm × seed.
@@ -129,6 +145,7 @@ struct SuiteRun {
   // for the task's kind, and on a protocol task its start (policy) and feedback (config) or, for
   // the oracle, its oracle config.
   int64_t steps() const;
+  int64_t eval_interval() const;  // the algorithm's for the task's kind, else the task's
   json config() const;
   json policy() const;
   // "<task label>/<algorithm label>/seed-<k>": the run folder under results/<suite>/, and what

@@ -83,7 +83,7 @@ TEST(Suite, AlgorithmsOverrideBudgetAndFieldsByTaskKind) {
               {"env": "Hopper-v5", "kind": "control", "steps": 5000},
               {"env": "text/sort", "kind": "text"}],
     "algorithms": [{"name": "dpo", "steps": {"text": 300, "default": 200},
-                    "config": {"pairs": 100},
+                    "eval_interval": {"control": 50}, "config": {"pairs": 100},
                     "by_kind": {"text": {"config": {"pairs": 50, "beta": 0.2}}}},
                    {"name": "ppo", "steps": 64},
                    {"name": "apa"}],
@@ -104,6 +104,23 @@ TEST(Suite, AlgorithmsOverrideBudgetAndFieldsByTaskKind) {
   EXPECT_EQ(runs[5].steps(), 5000);
   EXPECT_EQ(runs[8].steps(), 1000);
   EXPECT_EQ(s.expected_run_config(runs[6])["steps"], 300);
+  // dpo evaluates every 50 pairs on control tasks, at the tasks' spacing on text; the others
+  // at the tasks'
+  EXPECT_EQ(runs[0].eval_interval(), 50);
+  EXPECT_EQ(s.expected_run_config(runs[3])["eval"]["interval"], 50);
+  EXPECT_EQ(runs[6].eval_interval(), 20000);
+  EXPECT_EQ(runs[4].eval_interval(), 20000);
+  EXPECT_EQ(s.resolved()["algorithms"][0]["eval_interval"], json({{"control", 50}}));
+  EXPECT_NE(error_of(R"({"tasks": [{"env": "InvertedPendulum-v5"}],
+                       "algorithms": [{"name": "dpo", "eval_interval": {"text": 10}}]})")
+                .find("eval_interval: field 'text' names no task kind"),
+            std::string::npos)
+      << "a kind no task has";
+  EXPECT_NE(error_of(R"({"tasks": [{"env": "InvertedPendulum-v5"}],
+                       "algorithms": [{"name": "dpo", "eval_interval": 0}]})")
+                .find("eval_interval"),
+            std::string::npos)
+      << "a spacing below 1";
 
   EXPECT_NE(error_of(R"({"tasks": [{"env": "InvertedPendulum-v5"}],
                        "algorithms": [{"name": "dpo", "by_kind": {"text": {"config": {}}}}]})")
