@@ -1,12 +1,15 @@
 #include "agents/base_lm.h"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 
-#include <torch/torch.h>
-
+#include "agents/archive_file.h"
+#include "agents/module_load.h"
 #include "agents/torch_seed.h"
+#include "envs/cache_build.h"
 #include "envs/error.h"
 #include "envs/file_lock.h"
 #include "envs/human_format.h"
@@ -27,8 +30,7 @@ std::string cache_path(const text::TextEnv& env, const TransformerLmConfig& conf
                           std::to_string(env.tokenizer().vocab_size()) + "|" +
                           config_to_json(config).dump() + "|" + config_to_json(pretrain).dump();
   char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx",
-                static_cast<unsigned long long>(text::fnv1a64(key)));
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(text::fnv1a64(key)));
   return (fs::path(text::default_cache_dir()) / "base_lms" /
           (env.task().name() + "-" + hex + ".pt"))
       .string();
@@ -67,9 +69,12 @@ TransformerLm base_lm(const text::TextEnv& env, const TransformerLmConfig& confi
   TorchSeedScope seeded(static_cast<uint64_t>(pretrain.seed));
   TransformerLm lm(config);
   if (fs::exists(path) && fs::exists(path + ".json")) {
+    // a damaged entry (a disk fault, a copy cut short) is named with what to do about it
+    const std::string advice = "the cached base model is damaged: delete " + path + " and " + path +
+                               ".json, and the next run rebuilds it";
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    lm->load(archive);
+    load_archive(archive, path, advice);
+    load_module_checked(*lm, archive, path, advice);
     if (info) *info = read_info(path);
     return lm;
   }
@@ -84,7 +89,9 @@ TransformerLm base_lm(const text::TextEnv& env, const TransformerLmConfig& confi
   corpus.eot_id = tokenizer.eot_id();
 
   const std::string label = "base model for " + env.spec().id;
+  envs::CacheBuild status(path, label, static_cast<double>(pretrain.steps), "steps");
   PretrainMetrics last = pretrain_lm(*lm, corpus, pretrain, [&](const PretrainMetrics& m) {
+    envs::cache_build_progress(static_cast<double>(m.step));
     if (!progress) return;
     if (m.step % 10 != 0 && m.step != pretrain.steps && !m.evaluated) return;
     const double eta = m.wall_seconds / m.step * (pretrain.steps - m.step);
@@ -95,10 +102,8 @@ TransformerLm base_lm(const text::TextEnv& env, const TransformerLmConfig& confi
   });
   if (progress) std::fprintf(stderr, "\n");
 
-  const std::string tmp = path + ".tmp";
   torch::serialize::OutputArchive archive;
   lm->save(archive);
-  archive.save_to(tmp);
   const json summary = {{"env", env.spec().id},
                         {"task_options", env.task_options()},
                         {"model", config_to_json(config)},
@@ -110,7 +115,7 @@ TransformerLm base_lm(const text::TextEnv& env, const TransformerLmConfig& confi
                         {"train_documents", corpus.train.size()},
                         {"validation_documents", corpus.validation.size()}};
   write_file_atomic(path + ".json", summary.dump(2) + "\n");
-  fs::rename(tmp, path);
+  save_archive_atomic(archive, path);  // last: the weights under their name mark the entry done
   if (info) {
     *info = read_info(path);
     info->trained_now = true;

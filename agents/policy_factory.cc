@@ -7,6 +7,7 @@
 #include "agents/base_lm.h"
 #include "agents/gaussian_mlp.h"
 #include "agents/lm_policy.h"
+#include "agents/module_load.h"
 #include "envs/error.h"
 #include "envs/text/text_env.h"
 
@@ -26,6 +27,22 @@ void copy_weights(TransformerLmImpl& to, const TransformerLmImpl& from) {
   for (const auto& b : from.named_buffers()) buffers[b.key()].copy_(b.value());
 }
 
+// config_from_json for a policy's architecture, whose "unknown field" error also lists the fields
+// the factory takes before it (`others`: init, pretrain, start_from)
+template <class T>
+T architecture_fields(const json& config, const std::string& where, const std::string& others) {
+  try {
+    return config_from_json<T>(config, where);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    const size_t list = message.find("(valid fields: ");
+    const size_t end = message.rfind(')');
+    if (list == std::string::npos || end == std::string::npos || end < list) throw;
+    message.insert(end, ", " + others);
+    throw Error(message);
+  }
+}
+
 Policy make_lm_policy(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json& config,
                       const std::string& where, bool progress) {
   json lm = config.is_null() ? json::object() : config;
@@ -40,7 +57,8 @@ Policy make_lm_policy(const envs::EnvSpec& spec, const text::TextEnv* text_env, 
   // EOT + the longest context + the last action
   const int64_t needed = spec.observation_space.flat_size() + 1;
   lm["context"] = std::max(needed, lm.value("context", TransformerLmConfig{}.context));
-  const auto lm_config = config_from_json<TransformerLmConfig>(lm, where);
+  const auto lm_config =
+      architecture_fields<TransformerLmConfig>(lm, where, "init, pretrain, start_from");
   auto policy = std::make_shared<LmPolicyImpl>(lm_config, eot_id);
   if (init == "pretrained") {
     if (text_env == nullptr)
@@ -55,9 +73,9 @@ Policy make_lm_policy(const envs::EnvSpec& spec, const text::TextEnv* text_env, 
 Policy make_fresh(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json& config,
                   const std::string& where, bool progress) {
   if (spec.action_space.is_box() && spec.observation_space.is_box()) {
-    return std::make_shared<GaussianMlpImpl>(spec.observation_space.flat_size(),
-                                             spec.action_space.flat_size(),
-                                             config_from_json<GaussianMlpConfig>(config, where));
+    return std::make_shared<GaussianMlpImpl>(
+        spec.observation_space.flat_size(), spec.action_space.flat_size(),
+        architecture_fields<GaussianMlpConfig>(config, where, "start_from"));
   }
   // token generation: observations [n, context tokens], actions the next token
   if (spec.action_space.is_discrete() && spec.observation_space.is_box())
@@ -82,12 +100,16 @@ Policy make(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json
   Policy policy = make_fresh(spec, text_env, rest, where, progress);
   if (start_from.empty()) return policy;
   const std::string path = start_from + "/checkpoint.pt";
+  const std::string advice =
+      "start_from needs a run of this env and policy architecture (" + policy->describe() + ")";
   try {
     // the checkpoint layout of algorithms/checkpoint.h: the policy's own archive under "policy"
     torch::serialize::InputArchive archive, policy_archive;
-    archive.load_from(path);
+    load_archive(archive, path, "");
     archive.read("policy", policy_archive);
-    policy->load(policy_archive);
+    load_module_checked(*policy, policy_archive, path, advice);
+  } catch (const Error& e) {
+    throw Error(where + ": start_from: " + e.what());
   } catch (const c10::Error& e) {
     throw Error(where + ": start_from: cannot load " + path + " into " + policy->describe() +
                 " (another env or architecture?): " + e.what_without_backtrace());

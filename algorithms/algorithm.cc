@@ -13,6 +13,7 @@
 
 #include "agents/policy_factory.h"
 #include "agents/torch_seed.h"
+#include "algorithms/divergence.h"
 #include "algorithms/interrupt.h"
 #include "algorithms/reward_source.h"
 #include "envs/error.h"
@@ -224,6 +225,7 @@ void RunContext::resume_at(int64_t env_steps, double wall_seconds, int64_t gradi
 std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train_metrics,
                                             agents::PolicyImpl& policy) {
   const bool last = env_steps >= options_.total_steps;
+  check_metrics_finite(train_metrics, env_steps);  // also between evaluations
   std::optional<EvalStats> eval;
   if (env_steps >= next_eval_ || last) {
     eval = evaluate(policy, options_.eval_deterministic);
@@ -242,6 +244,7 @@ std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train
     line["charts/gradient_steps"] = gradient_steps_;
     line.update(evaluation_extras(env_steps, *eval, policy));
     for (auto it = train_metrics.begin(); it != train_metrics.end(); ++it) line[it.key()] = *it;
+    check_metrics_finite(line, env_steps);
     metrics_->write(line);
   }
 

@@ -54,6 +54,10 @@ class Apa : public OnPolicyAlgorithm {
 
  protected:
   bool needs_reference() const override { return true; }
+  // APA's regression target moves adv_coeff·Â away from log π_init: a large one outruns any step
+  std::string divergence_knob() const override {
+    return "lower adv_coeff (or set target_clip) or learning_rate";
+  }
 
   PolicyLoss policy_loss(const agents::EvaluateResult& ev, const agents::TrajectoryBatch& mb,
                          const torch::Tensor& advantages) override {

@@ -1,11 +1,12 @@
 #include "algorithms/checkpoint.h"
 
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 
+#include "agents/archive_file.h"
+#include "agents/module_load.h"
 #include "envs/error.h"
 
 namespace tandem::algorithms {
@@ -29,16 +30,7 @@ void save_checkpoint(const std::string& path, const agents::PolicyImpl& policy,
   }
   archive.write("counters", c10::IValue(counters.dump()));
   archive.write("torch_rng", torch::globalContext().defaultGenerator(torch::kCPU).get_state());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    archive.save_to(tmp);
-  } catch (const c10::Error& e) {
-    throw Error(tmp + ": cannot write checkpoint: " + e.what_without_backtrace());
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename checkpoint into place");
-  }
+  agents::save_archive_atomic(archive, path);
 }
 
 json load_checkpoint(const std::string& path, agents::PolicyImpl& policy,
@@ -47,14 +39,15 @@ json load_checkpoint(const std::string& path, agents::PolicyImpl& policy,
   if (!std::ifstream(path).good()) throw Error(path + ": checkpoint not found");
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    agents::load_archive(archive, path, "");
     torch::serialize::InputArchive policy_archive;
     archive.read("policy", policy_archive);
     // Module::load replaces the parameters' storage, which would cut them off from anything
     // holding views of them (FlatParameters and the optimizer built on it): load into a copy,
     // then copy the values into the policy's own tensors in place
     std::shared_ptr<agents::PolicyImpl> loaded = policy.clone_policy();
-    loaded->load(policy_archive);
+    agents::load_module_checked(*loaded, policy_archive, path,
+                                "compare the config.json beside it with this run's");
     agents::copy_policy_state(*loaded, policy);
     if (optimizer) {
       torch::serialize::InputArchive optimizer_archive;

@@ -18,6 +18,7 @@
 
 #include "algorithms/checkpoint.h"
 #include "algorithms/demonstration_pairs.h"
+#include "algorithms/divergence.h"
 #include "algorithms/offline_checkpoint.h"
 #include "algorithms/preference_losses.h"
 
@@ -148,8 +149,9 @@ int64_t DpoTrainer::train(RunContext& ctx,
                                         batches.demonstration_mask(rows), weights, &l, &bc_nll);
     optimizer_->zero_grad();
     loss.backward();
-    if (settings_.max_grad_norm > 0)
-      torch::nn::utils::clip_grad_norm_(flat_->flat(), settings_.max_grad_norm);
+    checked_gradient_norm({flat_->flat()}, settings_.max_grad_norm, loss.item<double>(), "dpo",
+                          "gradient step " + std::to_string(ctx.gradient_steps() + 1),
+                          "lower learning_rate or beta, or clip the gradients (max_grad_norm)");
     optimizer_->step();
     ctx.add_gradient_steps(1);
     const double n = static_cast<double>(rows.size());

@@ -12,6 +12,7 @@
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
 #include "algorithms/evaluation.h"
+#include "envs/cache_build.h"
 #include "envs/error.h"
 #include "envs/file_lock.h"
 #include "envs/human_format.h"
@@ -224,6 +225,12 @@ ExpertRun train_expert(const std::string& dir, const std::string& env_id, const 
 std::string resolve_start_from(const std::string& start_from, const envs::EnvSpec& spec,
                                const json& policy_config, const std::string& where, bool progress) {
   if (!is_expert_name(start_from)) return start_from;
+  // a text policy starts from the pretrained base model; an expert there would be a silent
+  // million-step PPO run on the task's own reward
+  if (spec.action_space.is_discrete())
+    throw Error(where + ": start_from \"" + start_from + "\": expert snapshots are for control " +
+                "envs; " + spec.id + "'s policy starts from its pretrained base model (the " +
+                "default), or give the folder of a finished run");
   const envs::EnvSpec defaults = envs::make_env(spec.id)->spec();
   if (defaults.max_episode_steps != spec.max_episode_steps ||
       defaults.observation_space.describe() != spec.observation_space.describe() ||
@@ -291,6 +298,8 @@ ExpertRun cached_expert(const std::string& env_id, const json& env_options,
   const std::string dir = fs::absolute(root / (id + "-" + hex)).string();
   FileLock lock(dir + ".lock");
   if (fs::exists(dir + "/expert.json")) return read_expert(dir);
+  envs::CacheBuild status(dir, "expert for " + env_id + " (PPO on its own reward)",
+                          static_cast<double>(steps), "env steps", dir + "/train/metrics.jsonl");
   return train_expert(dir, env_id, env_options, arch, steps, ppo, keep, progress);
 }
 

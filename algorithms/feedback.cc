@@ -15,6 +15,7 @@
 #include "algorithms/evaluation.h"
 #include "algorithms/expert.h"
 #include "algorithms/segment_labels.h"
+#include "envs/cache_build.h"
 #include "envs/error.h"
 #include "envs/file_lock.h"
 #include "envs/text/hash.h"
@@ -132,6 +133,7 @@ void read_feedback_file(const std::string& path, const std::string& kind,
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (line.empty()) continue;
     const std::string where = path + " line " + std::to_string(number);
+    check_json_depth(line, where);
     json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) throw Error(where + ": not a JSON object");
     const json version = j.value("version", json());
@@ -255,6 +257,7 @@ std::vector<PreferencePair> make_preference_pairs(agents::PolicyImpl& policy,
       pairs.push_back(bradley_terry_pair(std::move(a[k]), std::move(b[k]), config.temperature,
                                          config.flip_fraction, u_label, u_flip));
     }
+    envs::cache_build_progress(static_cast<double>(pairs.size()));
     if (progress)
       std::fprintf(stderr, "\rpreference pairs: %lld/%lld", static_cast<long long>(pairs.size()),
                    static_cast<long long>(config.pairs));
@@ -331,6 +334,9 @@ std::string cached_preferences(const std::string& key, const std::vector<PolicyS
   fs::create_directories(path.parent_path());
   FileLock lock(path.string() + ".lock");
   if (!fs::exists(path)) {
+    envs::CacheBuild status(path.string(),
+                            "preference pairs for " + make_env()->spec().id + " (" + key + ")",
+                            static_cast<double>(config.pairs), "pairs");
     save_preferences(path.string(),
                      whole ? make_preference_pairs(*sources[0].policy, make_env, config, progress)
                            : make_segment_pairs(sources, make_env, config, progress, teacher));
@@ -450,6 +456,7 @@ std::vector<Episode> make_demonstrations(agents::PolicyImpl& source, const EnvFa
         if (set.returns[k * config.best_of + j] > set.returns[best]) best = k * config.best_of + j;
       out.push_back(row_episode(set, best));
     }
+    envs::cache_build_progress(static_cast<double>(out.size()));
     if (progress)
       std::fprintf(stderr, "\rdemonstrations: %lld/%lld", static_cast<long long>(out.size()),
                    static_cast<long long>(config.demonstrations));
@@ -511,6 +518,8 @@ DemonstrationData demonstration_data(const std::string& env_id, const json& env_
   {
     FileLock lock(d.path + ".lock");
     if (!fs::exists(d.path)) {
+      envs::CacheBuild status(d.path, "demonstrations for " + env_id + " (" + source + ")",
+                              static_cast<double>(config.demonstrations), "episodes");
       if (expert_dir.empty()) {
         save_demonstrations(d.path, make_demonstrations(start, make_env, config, false, progress));
       } else {

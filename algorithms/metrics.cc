@@ -15,7 +15,7 @@ void MetricsWriter::write(const json& line) {
   if (!out_) throw Error(path_ + ": write failed (disk full?)");
 }
 
-std::vector<json> read_metrics(const std::string& path) {
+std::vector<json> read_metrics(const std::string& path, bool whole) {
   std::ifstream in(path);
   if (!in) throw Error(path + ": cannot open metrics file");
   std::vector<json> lines;
@@ -24,9 +24,10 @@ std::vector<json> read_metrics(const std::string& path) {
   while (std::getline(in, line)) {
     ++number;
     if (line.empty()) continue;
+    check_json_depth(line, path + ":" + std::to_string(number));
     json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) {
-      if (in.peek() == EOF) break;  // torn last line of a killed run
+      if (!whole && in.peek() == EOF) break;  // torn last line of a killed run
       throw Error(path + ":" + std::to_string(number) + ": not a JSON line");
     }
     lines.push_back(std::move(j));

@@ -20,7 +20,8 @@ class MetricsWriter {
   std::string path_;
 };
 
-// Every complete line of a metrics file (a torn last line is skipped).
-std::vector<json> read_metrics(const std::string& path);
+// Every complete line of a metrics file. A torn last line (a killed run's) is skipped unless
+// `whole` is set: a finished run's file must be whole, so there it is an error naming the line.
+std::vector<json> read_metrics(const std::string& path, bool whole = false);
 
 }  // namespace tandem::algorithms

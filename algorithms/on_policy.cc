@@ -9,6 +9,7 @@
 #include <map>
 
 #include "algorithms/checkpoint.h"
+#include "algorithms/divergence.h"
 #include "algorithms/gae.h"
 #include "algorithms/interrupt.h"
 #include "algorithms/reward_model.h"
@@ -233,8 +234,8 @@ json OnPolicyAlgorithm::update(const agents::TrajectoryBatch& batch, int64_t ite
       }
       optimizer_->zero_grad();
       loss.backward();
-      if (base_.max_grad_norm > 0)
-        torch::nn::utils::clip_grad_norm_(flat_->flat(), base_.max_grad_norm);
+      checked_gradient_norm({flat_->flat()}, base_.max_grad_norm, total, name_,
+                            "iteration " + std::to_string(iteration), divergence_knob());
       optimizer_->step();
 
       epoch_sums["losses/policy"] += pl.loss.item<double>();

@@ -114,6 +114,10 @@ class OnPolicyAlgorithm : public Algorithm {
                                  const torch::Tensor& advantages) = 0;
   // Whether log π_ref of every rollout step is needed (beyond a KL penalty in the reward).
   virtual bool needs_reference() const { return false; }
+  // What to turn when the loss or the gradients stop being finite (algorithms/divergence.h).
+  virtual std::string divergence_knob() const {
+    return "lower learning_rate or clip the gradients (max_grad_norm)";
+  }
   // Called after each epoch with that epoch's mean statistics; true stops the update early.
   virtual bool stop_after_epoch(const json& epoch_stats) const { return false; }
   // Outer loops around the RL (AIHF's rounds): on_start once the policy and the reference

@@ -4,8 +4,11 @@
 
 #include <filesystem>
 
+#include "agents/archive_file.h"
+#include "agents/module_load.h"
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
+#include "algorithms/divergence.h"
 #include "algorithms/feedback.h"
 #include "algorithms/offline_checkpoint.h"
 #include "algorithms/preference_losses.h"
@@ -47,15 +50,14 @@ agents::TrajectoryReward make_reward_model(const agents::PolicyImpl& policy,
 void save_reward_model_weights(const std::string& path, const agents::TrajectoryReward& reward) {
   torch::serialize::OutputArchive archive;
   reward->save(archive);
-  archive.save_to(path + ".tmp");
-  fs::rename(path + ".tmp", path);
+  agents::save_archive_atomic(archive, path);
 }
 
 void load_reward_model_weights(const std::string& path, const agents::TrajectoryReward& reward) {
   if (!fs::exists(path)) throw Error(path + ": no reward model weights");
   torch::serialize::InputArchive archive;
-  archive.load_from(path);
-  reward->load(archive);
+  agents::load_archive(archive, path, "");
+  agents::load_module_checked(*reward, archive, path, "");
 }
 
 void save_reward_model(const std::string& dir, const agents::TrajectoryReward& reward,
@@ -120,8 +122,9 @@ RewardTrainer::Step RewardTrainer::step(const std::vector<const PreferencePair*>
   torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected, demonstration, weights);
   optimizer_->zero_grad();
   loss.backward();
-  if (settings_.max_grad_norm > 0)
-    torch::nn::utils::clip_grad_norm_(reward_->parameters(), settings_.max_grad_norm);
+  checked_gradient_norm(reward_->parameters(), settings_.max_grad_norm, loss.item<double>(),
+                        "reward model", "step " + std::to_string(++steps_),
+                        "lower learning_rate or clip the gradients (max_grad_norm)");
   optimizer_->step();
   return {loss.item<double>(), (s.chosen > s.rejected).sum().item<int64_t>()};
 }

@@ -90,6 +90,7 @@ class RewardTrainer {
   agents::TrajectoryReward reward_;
   RewardTrainingSettings settings_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
+  int64_t steps_ = 0;  // gradient steps taken, for a divergence's diagnosis
 };
 
 // The weights alone, written atomically / read back into a reward of the same shape.

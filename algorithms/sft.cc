@@ -15,6 +15,7 @@
 
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
+#include "algorithms/divergence.h"
 #include "algorithms/feedback.h"
 #include "algorithms/flat_parameters.h"
 #include "algorithms/offline_checkpoint.h"
@@ -121,8 +122,9 @@ class Sft : public Algorithm {
       torch::Tensor loss = sft_loss(policy_->evaluate(b).log_prob, b.mask);
       optimizer.zero_grad();
       loss.backward();
-      if (config_.max_grad_norm > 0)
-        torch::nn::utils::clip_grad_norm_(flat.flat(), config_.max_grad_norm);
+      checked_gradient_norm({flat.flat()}, config_.max_grad_norm, loss.item<double>(), "sft",
+                            "gradient step " + std::to_string(ctx.gradient_steps() + 1),
+                            "lower learning_rate or clip the gradients (max_grad_norm)");
       optimizer.step();
       ctx.add_gradient_steps(1);
       nll_sum += loss.item<double>() * rows.size();

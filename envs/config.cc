@@ -1,11 +1,14 @@
 #include "envs/config.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <unistd.h>
 
 #include "envs/error.h"
 
@@ -123,13 +126,15 @@ void apply_override(json& target, const std::string& assignment) {
                 "policy.FIELD=VALUE or env.FIELD=VALUE");
   std::string path = assignment.substr(0, eq);
   std::string raw = assignment.substr(eq + 1);
+  check_json_depth(raw, "--set '" + path + "'");
   json value = json::parse(raw, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = raw;
   json* node = &target;
   size_t start = 0;
   while (true) {
     size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (part.empty()) throw Error("--set '" + assignment + "': empty key component");
     if (!node->is_object()) *node = json::object();
     node = &(*node)[part];
@@ -139,28 +144,101 @@ void apply_override(json& target, const std::string& assignment) {
   *node = value;
 }
 
+std::string FieldDocs::interval(double lo, double hi) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "[%g, %g]", lo, hi);
+  return buf;
+}
+
+void check_json_depth(const std::string& text, const std::string& where) {
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {  // skip the string, escapes included
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\') ++i;
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+      i = text.find('\n', i);
+      if (i == std::string::npos) return;
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+      i = text.find("*/", i + 2);
+      if (i == std::string::npos) return;
+      ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        throw Error(where + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                    " levels (at byte " + std::to_string(i) + "); no tandem file needs that");
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
 json read_json_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(path + ": cannot open file");
+  std::ostringstream whole;
+  whole << in.rdbuf();
+  const std::string text = whole.str();
+  check_json_depth(text, path);
   try {
-    return json::parse(in, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    return json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const json::parse_error& e) {
     throw Error(path + ": invalid JSON: " + e.what());
   }
 }
 
+namespace {
+
+// errno in words, with what to do about the one a researcher can fix
+std::string write_failure(int err) {
+  if (err == ENOSPC || err == EDQUOT)
+    return "disk full (" + std::string(std::strerror(err)) +
+           "): free some space, then rerun with --resume";
+  return std::strerror(err);
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(tmp + ": cannot open for writing");
-    out << content;
-    out.flush();
-    if (!out) throw Error(tmp + ": write failed (disk full?)");
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(tmp + ": cannot open for writing: " + write_failure(errno));
+  auto fail = [&](const std::string& what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());  // never leave a partial file behind
+    throw Error(path + ": " + what + ": " + write_failure(err));
+  };
+  for (size_t done = 0; done < content.size();) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      fail("cannot write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  // the data reaches the disk before the name does: a power cut leaves the old file or the new
+  // one, never an empty file under the final name
+  if (::fsync(fd) != 0) fail("cannot flush to disk");
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot close: " + write_failure(err));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename " + tmp + " into place");
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot rename " + tmp + " into place: " + std::strerror(err));
+  }
+  // and the rename itself is durable once the folder's entry is
+  const size_t slash = path.find_last_of('/');
+  const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
   }
 }
 

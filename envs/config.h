@@ -3,11 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "envs/error.h"
 
@@ -52,8 +51,16 @@ void apply_override(json& target, const std::string& assignment);
 // Reads a JSON file, naming the file and the parse error's position on failure.
 json read_json_file(const std::string& path);
 
-// Writes `content` to `path` through a temporary file and a rename, so a killed process never
-// leaves a half-written file behind.
+// Arrays and objects nested deeper than this are refused before parsing: the JSON library's
+// recursion would overflow the stack long before a document that deep could mean anything.
+constexpr int kMaxJsonDepth = 512;
+// Throws tandem::Error naming `where` when `text` nests deeper than kMaxJsonDepth (brackets inside
+// strings and // or /* */ comments do not count).
+void check_json_depth(const std::string& text, const std::string& where);
+
+// Writes `content` to `path` through a temporary file (fsynced) and a rename, so a killed process
+// or a power cut never leaves a half-written file behind. A failed write (a full disk: "disk
+// full" in words) removes its temporary file, leaves `path` as it was, and throws tandem::Error.
 void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace tandem
@@ -70,21 +77,59 @@ namespace tandem {
 //   }
 //
 // and that one list gives reading with defaults and range checks, writing the resolved config,
-// and the documented defaults `tandem list algorithms` prints.
+// and the documented fields `tandem list algorithms` prints (FieldDocs).
+
+// Every field read while a FieldDocs is alive on this thread, with its range (or choices) and help:
+// building an algorithm from its defaults inside one lists its fields, nested configs included.
+class FieldDocs {
+ public:
+  struct Field {
+    std::string key, range, help;
+  };
+  FieldDocs() : outer_(current()) { current() = this; }
+  ~FieldDocs() { current() = outer_; }
+  FieldDocs(const FieldDocs&) = delete;
+  FieldDocs& operator=(const FieldDocs&) = delete;
+  static void note(const char* key, std::string range, const char* help) {
+    if (FieldDocs* d = current()) d->fields.push_back({key, std::move(range), help});
+  }
+  static std::string interval(double lo, double hi);
+  std::vector<Field> fields;
+
+ private:
+  static FieldDocs*& current() {
+    static thread_local FieldDocs* docs = nullptr;
+    return docs;
+  }
+  FieldDocs* outer_;
+};
+
 class ConfigLoadVisitor {
  public:
   explicit ConfigLoadVisitor(ConfigReader& r) : r_(r) {}
-  void field(const char* k, double& x, double lo, double hi, const char*) {
+  void field(const char* k, double& x, double lo, double hi, const char* help) {
+    FieldDocs::note(k, FieldDocs::interval(lo, hi), help);
     x = r_.number(k, x, lo, hi);
   }
-  void field(const char* k, int64_t& x, int64_t lo, int64_t hi, const char*) {
+  void field(const char* k, int64_t& x, int64_t lo, int64_t hi, const char* help) {
+    FieldDocs::note(k, FieldDocs::interval(static_cast<double>(lo), static_cast<double>(hi)), help);
     x = r_.integer(k, x, lo, hi);
   }
-  void field(const char* k, bool& x, const char*) { x = r_.flag(k, x); }
-  void field(const char* k, std::string& x, const std::vector<std::string>& allowed, const char*) {
+  void field(const char* k, bool& x, const char* help) {
+    FieldDocs::note(k, "true|false", help);
+    x = r_.flag(k, x);
+  }
+  void field(const char* k, std::string& x, const std::vector<std::string>& allowed,
+             const char* help) {
+    std::string choices;
+    for (const auto& a : allowed) choices += (choices.empty() ? "" : "|") + a;
+    FieldDocs::note(k, choices.empty() ? "text" : choices, help);
     x = r_.text(k, x, allowed);
   }
-  void field(const char* k, std::vector<int64_t>& x, int64_t lo, int64_t hi, const char*) {
+  void field(const char* k, std::vector<int64_t>& x, int64_t lo, int64_t hi, const char* help) {
+    FieldDocs::note(
+        k, "list of " + FieldDocs::interval(static_cast<double>(lo), static_cast<double>(hi)),
+        help);
     std::vector<double> fallback(x.begin(), x.end());
     std::vector<double> v = r_.numbers(k, fallback);
     x.clear();
@@ -131,7 +176,9 @@ class ConfigDocVisitor {
  private:
   static const char* last(const char* doc) { return doc; }
   template <class A, class... Rest>
-  static const char* last(const A&, const Rest&... rest) { return last(rest...); }
+  static const char* last(const A&, const Rest&... rest) {
+    return last(rest...);
+  }
 };
 
 template <class T>

@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "algorithms/algorithm.h"
 #include "envs/error.h"
@@ -45,13 +49,21 @@ int list_envs() {
   return 0;
 }
 
+// Each algorithm's fields: default, allowed range or choices, and what it does (the help its
+// config's visit() gives), as `--set FIELD=VALUE` or a suite's "config" takes them.
 int list_algorithms() {
   for (const auto* reg : tandem::algorithms::registered_algorithms()) {
+    tandem::FieldDocs docs;
     auto algo = reg->factory(json::object(), "defaults");
     std::printf("%s\n", reg->name.c_str());
     const json c = algo->config();
-    for (auto it = c.begin(); it != c.end(); ++it)
-      std::printf("  %-24s %s\n", it.key().c_str(), it.value().dump().c_str());
+    std::set<std::string> shown;  // a field read twice (nested configs) is listed once
+    for (const auto& f : docs.fields) {
+      if (!shown.insert(f.key).second) continue;
+      const std::string value = c.contains(f.key) ? c[f.key].dump() : "";
+      std::printf("  %-22s %-10s %-22s %s\n", f.key.c_str(), value.c_str(), f.range.c_str(),
+                  f.help.c_str());
+    }
   }
   return 0;
 }
@@ -72,6 +84,48 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+// What `tandem report` is asked to read, checked before anything is written: a folder of run
+// folders (a single `tandem train` folder has nothing to compare), a --baseline that is one of its
+// labels, and --metric keys that some run logs (a typo names the nearest logged key).
+void check_report_request(const std::string& dir, const std::vector<std::string>& metrics,
+                          const std::string& baseline, bool baseline_given) {
+  const auto runs = tandem::suites::load_runs(dir);
+  if (runs.empty())
+    throw tandem::Error(dir +
+                        ": no run folders here (TASK/LABEL/seed-K/, as `tandem run` writes "
+                        "them): give a suite's results folder, e.g. results/smoke; a single "
+                        "`tandem train` run has its numbers in its metrics.jsonl");
+  std::vector<std::string> labels;
+  std::set<std::string> keys;
+  for (const auto& r : runs) {
+    if (std::find(labels.begin(), labels.end(), r.algorithm) == labels.end())
+      labels.push_back(r.algorithm);
+    for (const auto& line : r.metrics)
+      if (line.is_object())
+        for (auto it = line.begin(); it != line.end(); ++it) keys.insert(it.key());
+  }
+  auto listed = [](const auto& names) {
+    std::string s;
+    for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+    return s;
+  };
+  if (baseline_given && std::find(labels.begin(), labels.end(), baseline) == labels.end())
+    throw tandem::Error("--baseline '" + baseline + "' is not a label of " + dir +
+                        " (labels: " + listed(labels) + ")");
+  for (const auto& key : metrics) {
+    if (keys.count(key)) continue;
+    std::string nearest;
+    size_t best = SIZE_MAX;
+    for (const auto& k : keys)
+      if (const size_t d = edit_distance(key, k); d < best) best = d, nearest = k;
+    // a metric close to one the runs log is a typo; any other is one these tasks do not log
+    // (a text metric on a control suite): the report names it as skipped
+    if (best <= 2)
+      throw tandem::Error("--metric '" + key + "': no run in " + dir + " logs it; did you mean '" +
+                          nearest + "'? (see a run's metrics.jsonl for the keys)");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,8 +144,11 @@ int main(int argc, char** argv) {
   std::string xml;
   auto* train =
       app.add_subcommand("train", "train one run and write results/runs/ENV__ALGO__SEED/");
-  train->add_option("--env", run.env_id, "env id (see `tandem list envs`)")->capture_default_str();
-  train->add_option("--xml", xml, "train on any MuJoCo XML model (the mujoco/xml env)");
+  auto* env_option = train->add_option("--env", run.env_id, "env id (see `tandem list envs`)");
+  env_option->capture_default_str();
+  train->add_option("--xml", xml,
+                    "train on any MuJoCo XML model (the mujoco/xml env; instead of --env); the "
+                    "run folder is named after the file: results/runs/xml_STEM__ALGO__SEED");
   train->add_option("--algo", run.algorithm, "algorithm (see `tandem list algorithms`)")
       ->capture_default_str();
   train->add_option("--seed", run.seed, "seed of torch, the envs and evaluation")
@@ -127,7 +184,8 @@ int main(int argc, char** argv) {
   tandem::suites::EvalRequest eval;
   bool stochastic = false;
   auto* ev = app.add_subcommand("eval", "evaluate a checkpoint (config.json must sit beside it)");
-  ev->add_option("--checkpoint", eval.checkpoint, "path to a run's checkpoint.pt")->required();
+  ev->add_option("--checkpoint", eval.checkpoint, "a run folder, or the checkpoint.pt in it")
+      ->required();
   ev->add_option("--episodes", eval.episodes, "episodes")
       ->capture_default_str()
       ->transform(tandem::suites::count_value(1));
@@ -147,7 +205,8 @@ int main(int argc, char** argv) {
   run_suite->add_option("--jobs,-j", runner.jobs, "worker processes (default: one per core)")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   run_suite->add_flag("--resume", runner.resume,
-                      "skip finished runs (those with a `done` file), rerun unfinished ones");
+                      "keep finished runs (those with a `done` file) and continue unfinished ones "
+                      "from their last checkpoint (from the start when they have none)");
   run_suite->add_option("--only", runner.only,
                         "run only runs whose TASK/ALGO/seed-K contains PATTERN (or matches it as "
                         "a glob with * ? [)");
@@ -165,10 +224,9 @@ int main(int argc, char** argv) {
       ->required();
   report_cmd->add_option("--metric", report_metrics,
                          "metric key to report, repeatable (default: eval/return_mean)");
-  report_cmd
-      ->add_option("--baseline", report.baseline,
-                   "label the probability of improvement compares against")
-      ->capture_default_str();
+  auto* baseline_option = report_cmd->add_option(
+      "--baseline", report.baseline, "label the probability of improvement compares against");
+  baseline_option->capture_default_str();
   report_cmd->add_option("--resamples", report.resamples, "bootstrap resamples of the tables")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
@@ -210,14 +268,34 @@ int main(int argc, char** argv) {
     if (*list) return what == "envs" ? list_envs() : list_algorithms();
     if (*train) {
       if (!xml.empty()) {
+        if (env_option->count() > 0 && run.env_id != "mujoco/xml")
+          throw tandem::Error("--xml and --env '" + run.env_id +
+                              "' both name the env: give one (the XML file is the env)");
         run.env_id = "mujoco/xml";
-        run.set.push_back("env.xml=\"" + xml + "\"");
+        run.set.push_back("env.xml=" + json(xml).dump());
+        // every XML is the env mujoco/xml: its file names the run, so two models do not meet
+        if (run.out_dir.empty())
+          run.out_dir = "results/runs/" + tandem::suites::run_name(
+                                              "xml_" + std::filesystem::path(xml).stem().string(),
+                                              run.algorithm, run.seed);
       }
       run.progress = !quiet;
       auto outcome = tandem::suites::train_run(run);
       std::printf("run folder: %s%s\n", outcome.out_dir.c_str(),
                   outcome.resumed ? " (resumed from its checkpoint)" : "");
-      std::printf("final evaluation return: %.1f ± %.1f over %lld episodes (%.0f s)\n",
+      const std::string reward_model = outcome.out_dir + "/reward_model.json";
+      if (std::filesystem::exists(reward_model)) {
+        // a reward model leaves the policy untouched: what it learned is its held-out accuracy
+        const json info = tandem::read_json_file(reward_model);
+        std::printf(
+            "held-out pair accuracy: %.3f, against a ceiling of %.3f (the gold reward's own "
+            "accuracy on these noisy labels) (%.0f s)\n",
+            info.value("heldout_accuracy", 0.0), info.value("heldout_ceiling", 0.0),
+            outcome.wall_seconds);
+        return 0;
+      }
+      // %.4g: control returns in the thousands and text gold rewards in [0, 1] both read well
+      std::printf("final evaluation return: %.4g ± %.3g over %lld episodes (%.0f s)\n",
                   outcome.final_eval.return_mean, outcome.final_eval.return_std,
                   static_cast<long long>(run.eval_episodes), outcome.wall_seconds);
       return 0;
@@ -226,7 +304,7 @@ int main(int argc, char** argv) {
       eval.deterministic = !stochastic;
       auto s = tandem::suites::eval_checkpoint(eval);
       std::printf(
-          "evaluation return: %.1f ± %.1f (min %.1f, max %.1f) over %lld episodes, "
+          "evaluation return: %.4g ± %.3g (min %.4g, max %.4g) over %lld episodes, "
           "mean length %.0f\n",
           s.return_mean, s.return_std, s.return_min, s.return_max,
           static_cast<long long>(eval.episodes), s.length_mean);
@@ -240,6 +318,8 @@ int main(int argc, char** argv) {
       return outcome.ok() ? 0 : 1;
     }
     if (*report_cmd) {
+      check_report_request(report_dir, report_metrics, report.baseline,
+                           baseline_option->count() > 0);
       if (!report_metrics.empty()) {
         // the named metrics become the sections; the text and DPO columns stay
         std::vector<tandem::suites::MetricSpec> metrics;

@@ -143,7 +143,7 @@ ReportOutcome write_report(const std::string& suite_dir, const ReportOptions& op
   const std::vector<RunRecord> runs = load_runs(suite_dir);
   ReportOutcome outcome;
   report::Analysis a;
-  std::vector<std::string> unfinished;
+  std::vector<std::string> unfinished, damaged;
   for (const auto& r : runs) {
     if (std::find(a.tasks.begin(), a.tasks.end(), r.task) == a.tasks.end())
       a.tasks.push_back(r.task);
@@ -158,6 +158,10 @@ ReportOutcome write_report(const std::string& suite_dir, const ReportOptions& op
       a.env_id[r.task] = r.config.value(json::json_pointer("/env/id"), std::string());
     if (r.finished) {
       a.finished.push_back(&r);
+    } else if (!r.damaged.empty()) {
+      const std::string name = r.task + "/" + r.algorithm + "/seed-" + std::to_string(r.seed);
+      damaged.push_back("`" + name + "`: " + r.damaged);
+      outcome.notes.push_back("damaged run left out: " + name + ": " + r.damaged);
     } else {
       unfinished.push_back(r.task + "/" + r.algorithm + "/seed-" + std::to_string(r.seed));
     }
@@ -192,6 +196,13 @@ ReportOutcome write_report(const std::string& suite_dir, const ReportOptions& op
         "`log.txt`), left out of every table and figure:");
     for (auto& u : unfinished) u = "`" + u + "`";
     doc.list(unfinished);
+  }
+  if (!damaged.empty()) {
+    doc.paragraph(
+        "**Damaged runs** (a `done`, but their files do not hold what the run wrote: cut short, "
+        "edited or unreadable), left out of every table and figure; remove such a folder and "
+        "rerun the suite with `--resume` to train it again:");
+    doc.list(damaged);
   }
   if (runs.empty()) doc.paragraph("There are no run folders here yet.");
   report::describe_setup(doc, a, runs);

@@ -119,7 +119,8 @@ struct RunRecord {
   std::string task, algorithm;  // folder names: the suite's labels
   uint64_t seed = 0;
   std::string dir;
-  bool finished = false;      // `done` exists
+  bool finished = false;      // `done` exists and the files hold what it says (not damaged)
+  std::string damaged;        // why a run with a `done` cannot be reported; "" when it can
   json config;                // config.json, or null
   std::vector<json> metrics;  // metrics.jsonl lines
 };

@@ -18,8 +18,11 @@
 #include <thread>
 
 #include "algorithms/metrics.h"
+#include "envs/cache_build.h"
 #include "envs/error.h"
 #include "envs/human_format.h"
+#include "envs/text/tokenizer.h"
+#include "suites/eta.h"
 #include "suites/process.h"
 
 namespace tandem::suites {
@@ -85,8 +88,13 @@ struct Worker {
   pid_t pid = -1;
   double started = 0;
   int64_t steps_done = 0;
+  bool resumed = false;         // continued from a checkpoint: its time covers only the rest
   std::optional<double> value;  // the first report metric at the last evaluation
   uintmax_t metrics_size = static_cast<uintmax_t>(-1);
+  // when its first metrics line came and at which step: its rate is measured from there, so
+  // start-up and cache builds (which the next run of its kind does not repeat) stay out of it
+  std::optional<double> first_line_at;
+  int64_t first_line_steps = 0;
 };
 
 // Reads the worker's progress from its metrics file, when the file has grown.
@@ -102,6 +110,10 @@ void poll_progress(Worker& w, const std::string& metric) {
     const json& last = lines.back();
     if (last.contains("env_steps") && last["env_steps"].is_number())
       w.steps_done = last["env_steps"].get<int64_t>();
+    if (!w.first_line_at) {
+      w.first_line_at = now_seconds();
+      w.first_line_steps = w.steps_done;
+    }
     if (last.contains(metric) && last[metric].is_number()) w.value = last[metric].get<double>();
   } catch (const Error&) {
     // a line being written: the next poll reads it whole
@@ -234,11 +246,27 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
   size_t live_lines = 0;  // lines of the live block currently on screen
   double last_draw = -1;
 
-  auto eta_text = [&](int64_t steps_now) {
-    const double elapsed = now_seconds() - start;
-    if (steps_now <= 0) return std::string("--");
-    return human_seconds(elapsed * static_cast<double>(total_steps - steps_now) /
-                         static_cast<double>(steps_now));
+  // measured per kind of run (suites/eta.h): env steps, tokens and pairs never mix
+  EtaModel eta;
+  // the cache builds in progress (base models, tokenizers, experts, feedback), looked at every
+  // two seconds: a suite from a cold cache spends minutes there before its runs move
+  std::vector<envs::CacheBuildStatus> builds;
+  double builds_looked = -1;
+  const std::string cache_dir = text::default_cache_dir();
+  auto kind_of = [](const SuiteRun* run) { return run->task->env_id + " " + run->algorithm->name; };
+  auto eta_text = [&](int64_t /*steps_now*/) {
+    std::vector<EtaModel::Running> now;
+    for (const auto& w : running)
+      now.push_back({kind_of(w.run), std::min(w.steps_done, w.run->steps()), w.run->steps(),
+                     now_seconds() - w.started});
+    std::vector<EtaModel::Queued> waiting;
+    for (const SuiteRun* run : queue) waiting.push_back({kind_of(run), run->steps()});
+    std::optional<double> left = eta.remaining(now, waiting, jobs);
+    // runs wait for the cache builds in progress: the longest one comes first
+    double build_left = 0;
+    for (const auto& b : builds) build_left = std::max(build_left, b.remaining().value_or(0.0));
+    if (left) *left += build_left;
+    return left ? human_seconds(*left) : std::string("--");
   };
   auto steps_now = [&] {
     int64_t s = steps_of_ended;
@@ -280,6 +308,10 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
                   human_seconds(now_seconds() - start).c_str(), eta_text(s).c_str());
     std::printf("%s\n", fit(line, columns).c_str());
     ++live_lines;
+    for (const auto& b : builds) {
+      std::printf("%s\n", fit("  cache: building " + b.describe(), columns).c_str());
+      ++live_lines;
+    }
     std::fflush(stdout);
     last_draw = now_seconds();
   };
@@ -296,6 +328,7 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
     w.dir = dir_of(*run);
     w.started = now_seconds();
     const bool resumed = prepare_run_folder(w.dir, options.resume) == RunStart::kResume;
+    w.resumed = resumed;
     const json request = {
         {"algorithm", run->config()}, {"policy", run->policy()}, {"env", run->task->options}};
     write_file_atomic(w.dir + "/request.json", request.dump(2) + "\n");
@@ -389,6 +422,13 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
       steps_of_ended += ended_worker.run->steps();
       const std::string log = ended_worker.dir + "/log.txt";
       const double seconds = now_seconds() - ended_worker.started;
+      // a resumed run's time covers only its rest: it would make its kind look faster
+      if (status.ok() && !ended_worker.resumed && ended_worker.first_line_at) {
+        const int64_t measured = ended_worker.run->steps() - ended_worker.first_line_steps;
+        if (measured > 0)
+          eta.finished(kind_of(ended_worker.run), measured,
+                       now_seconds() - *ended_worker.first_line_at);
+      }
       char head[64];
       std::snprintf(head, sizeof(head), "[%*lld/%lld] ",
                     static_cast<int>(std::to_string(pending.size()).size()),
@@ -411,7 +451,38 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
               (last.empty() ? "" : ": " + last) + " — log: " + log);
       }
     }
+    if (now_seconds() - builds_looked >= 2) {
+      builds_looked = now_seconds();
+      std::vector<envs::CacheBuildStatus> seen = envs::cache_builds(cache_dir);
+      auto has = [](const std::vector<envs::CacheBuildStatus>& in, const std::string& path) {
+        return std::any_of(in.begin(), in.end(), [&](const auto& b) { return b.path == path; });
+      };
+      for (const auto& b : seen)
+        if (!has(builds, b.path))
+          event("cache: building " + b.what + " (a one-off; runs that need it wait)");
+      for (const auto& b : builds) {
+        if (has(seen, b.path)) continue;
+        const std::string entry = b.path.substr(0, b.path.size() - std::string(".building").size());
+        event("cache: " + b.what + (fs::exists(entry) ? " built" : " stopped") + " after about " +
+              human_seconds(b.seconds));
+      }
+      builds = std::move(seen);
+    }
     if (live && now_seconds() - last_draw >= 0.25) draw_live();
+    // not a terminal (nohup, tee, a Slurm log): a plain line at a fixed interval, so a long run
+    // never looks hung
+    if (!live && !quiet && now_seconds() - last_draw >= options.progress_interval_seconds) {
+      if (last_draw >= 0) {
+        const int64_t s = steps_now();
+        event("progress: " + std::to_string(ended) + "/" + std::to_string(pending.size()) +
+              " runs ended, " + std::to_string(running.size()) + " running, " +
+              human_count(static_cast<double>(s)) + "/" +
+              human_count(static_cast<double>(total_steps)) + " steps, " +
+              human_seconds(now_seconds() - start) + " elapsed, ETA " + eta_text(s));
+        for (const auto& b : builds) event("  cache: building " + b.describe());
+      }
+      last_draw = now_seconds();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   clear_live();

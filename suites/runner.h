@@ -38,7 +38,8 @@ struct RunnerOptions {
   // first); it then resumes from its last checkpoint
   double stop_grace_seconds = 20;
   enum class Display { kAuto, kLive, kLines, kQuiet };
-  Display display = Display::kAuto;  // kAuto: live on a terminal, lines otherwise
+  Display display = Display::kAuto;       // kAuto: live on a terminal, lines otherwise
+  double progress_interval_seconds = 30;  // kLines: a progress line this often
 };
 
 struct RunnerOutcome {

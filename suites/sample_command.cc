@@ -1,6 +1,7 @@
 #include "suites/sample_command.h"
 
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -181,6 +182,11 @@ SampleCommand::SampleCommand(CLI::App& app)
 bool SampleCommand::chosen() const { return command_->parsed(); }
 
 int SampleCommand::run() {
+  // prompts from a terminal: say so, or the command looks hung
+  if (options_.prompts.empty() && ::isatty(STDIN_FILENO))
+    std::fprintf(stderr,
+                 "reading prompts from standard input, one per line (Ctrl-D ends; --prompt "
+                 "gives one on the command line)\n");
   const SampleOutcome o = run_sample(options_, std::cin, std::cout, std::cerr);
   return o.failed > 0 ? 1 : 0;
 }

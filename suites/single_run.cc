@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "agents/module_load.h"
 #include "agents/policy_factory.h"
 #include "agents/trajectory_reward.h"
 #include "algorithms/algorithm.h"
@@ -131,32 +132,6 @@ void check_trained_on(const std::string& dir, const std::string& what, const std
                 " (its config.json), not " + env_id);
 }
 
-// The first tensor of `loaded` whose name or shape differs from `expected`'s ("" when none).
-std::string shape_difference(const torch::nn::Module& expected, const torch::nn::Module& loaded) {
-  auto shapes = [](const torch::nn::Module& m) {
-    std::map<std::string, std::vector<int64_t>> out;
-    for (const auto& p : m.named_parameters(/*recurse=*/true))
-      out[p.key()] = p.value().sizes().vec();
-    for (const auto& b : m.named_buffers(/*recurse=*/true)) out[b.key()] = b.value().sizes().vec();
-    return out;
-  };
-  auto text = [](const std::vector<int64_t>& sizes) {
-    std::string s = "[";
-    for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "," : "") + std::to_string(sizes[i]);
-    return s + "]";
-  };
-  const auto want = shapes(expected), have = shapes(loaded);
-  for (const auto& [name, sizes] : want) {
-    auto it = have.find(name);
-    if (it == have.end()) return "it has no " + name;
-    if (it->second != sizes)
-      return "its " + name + " is " + text(it->second) + ", this run needs " + text(sizes);
-  }
-  for (const auto& [name, sizes] : have)
-    if (!want.count(name)) return "it has a " + name + " this run does not";
-  return "";
-}
-
 // The files the configuration names — the reward model, the preference dataset, the
 // demonstrating expert's run, the start policy's run — loaded as the algorithm will load them, so
 // a missing or mismatched one fails before the run folder is touched.
@@ -185,7 +160,7 @@ void check_named_files(const PreparedRun& run, const RunRequest& request) {
           *run.policy, run.env->spec().observation_space.flat_size(),
           run.env->spec().action_space.flat_size(), info.value("mlp", json::object()), info_path,
           info.value("pooling", std::string("last")));
-      const std::string difference = shape_difference(*fresh, *loaded);
+      const std::string difference = agents::shape_difference(*fresh, *loaded);
       if (!difference.empty()) throw Error(misfit + difference);
     } catch (const c10::Error& e) {
       throw Error(misfit + e.what_without_backtrace());
@@ -347,6 +322,19 @@ algorithms::EvalStats final_evaluation(const std::string& metrics_path, int64_t 
               "evaluation there; remove the folder to train it again");
 }
 
+// Temporary files a killed save left in a run folder ("checkpoint.pt.tmp.<pid>", written by
+// write_file_atomic): never a result, so a resumed run clears them.
+void remove_leftover_temporaries(const std::string& dir) {
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || at + 5 == name.size()) continue;
+    if (name.find_first_not_of("0123456789", at + 5) != std::string::npos) continue;
+    std::error_code ignored;
+    fs::remove(entry.path(), ignored);
+  }
+}
+
 }  // namespace
 
 json resolve_run_config(const RunRequest& request) { return prepare_run(request).resolved; }
@@ -412,6 +400,7 @@ RunOutcome train_run(const RunRequest& request) {
   bool started = false;
   try {
     fs::create_directories(dir);
+    if (outcome.resumed) remove_leftover_temporaries(dir);
     if (!outcome.resumed) {
       // a fresh run (--resume without a checkpoint starts over): earlier metrics of the folder
       // would interleave with the new ones
@@ -439,14 +428,27 @@ RunOutcome train_run(const RunRequest& request) {
     if (!started || !snapshot.wrote_results()) snapshot.restore();
     throw;
   }
+  // what the report checks the folder against later: a metrics file cut short or edited since
+  // shows as a damaged run instead of a different final score
+  const size_t metrics_lines = fs::exists(dir + "/metrics.jsonl")
+                                   ? algorithms::read_metrics(dir + "/metrics.jsonl", true).size()
+                                   : 0;
   write_file_atomic(dir + "/done", json({{"wall_seconds", outcome.wall_seconds},
-                                         {"final_return_mean", outcome.final_eval.return_mean}})
+                                         {"final_return_mean", outcome.final_eval.return_mean},
+                                         {"metrics_lines", metrics_lines}})
                                            .dump() +
                                        "\n");
   return outcome;
 }
 
-algorithms::EvalStats eval_checkpoint(const EvalRequest& request) {
+algorithms::EvalStats eval_checkpoint(const EvalRequest& given) {
+  EvalRequest request = given;
+  // a run folder stands for its checkpoint
+  if (fs::is_directory(request.checkpoint))
+    request.checkpoint = (fs::path(request.checkpoint) / "checkpoint.pt").string();
+  if (!fs::is_regular_file(request.checkpoint))
+    throw Error(request.checkpoint +
+                ": no such checkpoint (give a run folder or the checkpoint.pt in it)");
   const fs::path dir = fs::path(request.checkpoint).parent_path();
   const std::string config_path = (dir.empty() ? fs::path(".") : dir).string() + "/config.json";
   const json config = read_json_file(config_path);

@@ -15,6 +15,7 @@
 #include "suites/suite_fields.h"
 
 namespace tandem::suites {
+namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kTopFields = {"name", "tasks",   "algorithms", "seeds",  "steps",
@@ -275,6 +276,27 @@ void add_references(Suite& suite, const std::string& where) {
   suite.algorithms.push_back(std::move(oracle));
 }
 
+// The files and folders a run's configuration names exist, so a mistyped path fails when the suite
+// is read rather than in every one of its runs (single_run.cc checks what is in them).
+void check_named_paths(const json& config, const json& policy, const std::string& where) {
+  auto named = [](const json& j, const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                  : std::string();
+  };
+  const std::string reward_model = named(config, "reward_model");
+  if (!reward_model.empty() && !fs::is_regular_file(fs::path(reward_model) / "reward_model.json"))
+    throw Error(where + ": reward_model \"" + reward_model +
+                "\" is not the folder of a finished `reward_model` run (no reward_model.json)");
+  const std::string dataset = named(config, "dataset");
+  if (!dataset.empty() && !fs::is_regular_file(dataset))
+    throw Error(where + ": dataset \"" + dataset + "\" is not a file");
+  const std::string start = named(policy, "start_from");
+  if (!start.empty() && start.rfind("expert:", 0) != 0 &&
+      !fs::is_regular_file(fs::path(start) / "checkpoint.pt"))
+    throw Error(where + ": policy start_from \"" + start +
+                "\" is not a run folder with a checkpoint.pt (nor an expert:SNAPSHOT name)");
+}
+
 }  // namespace
 
 std::string SuiteRun::key() const {
@@ -521,6 +543,8 @@ Suite suite_from_json(const json& j, const std::string& where, const std::string
       agents::check_policy_config(
           *env, run.policy(),
           where + ": algorithm '" + algo.label + "' policy on task '" + task.label + "'");
+      check_named_paths(run.config(), run.policy(),
+                        where + ": algorithm '" + algo.label + "' on task '" + task.label + "'");
       if (suite.protocol)  // the task's feedback (or oracle) fields over the algorithm's
         algorithms::make_algorithm(
             algo.name, run.config(),

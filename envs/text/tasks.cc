@@ -53,7 +53,8 @@ std::vector<int64_t> prompt_numbers(const std::string& prompt) {
   }
   if (!framed || numbers.size() + 2 != tokens.size()) {
     throw Error("sort task: prompt '" + prompt +
-                "' is not of the form 'sort: <numbers> =' (use SortTask::prompts())");
+                "' is not of the form 'sort: <numbers> =' (e.g. 'sort: 7 2 9 =', the numbers "
+                "separated by spaces)");
   }
   return numbers;
 }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "envs/cache_build.h"
 #include "envs/error.h"
 #include "envs/file_lock.h"
 #include "envs/text/hash.h"
@@ -273,6 +274,10 @@ Tokenizer Tokenizer::train_or_load(const std::vector<std::string>& sentences,
   if (std::filesystem::exists(path, ec)) return from_file(path);
 
   const SpmApi& api = spm();
+  envs::CacheBuild status(
+      path,
+      "tokenizer (" + options.model_type + ", " + std::to_string(options.vocab_size) + " pieces)",
+      0, "");
   std::vector<const char*> data;
   std::vector<size_t> lengths;
   for (const std::string& s : sentences) {
@@ -368,7 +373,8 @@ bool sentencepiece_available(std::string* why) {
 
 std::string default_cache_dir() {
   const char* env = std::getenv("TANDEM_CACHE_DIR");
-  return env != nullptr && *env != '\0' ? std::string(env) : std::string(TANDEM_SOURCE_CACHE_DIR "/tandem");
+  return env != nullptr && *env != '\0' ? std::string(env)
+                                        : std::string(TANDEM_SOURCE_CACHE_DIR "/tandem");
 }
 
 std::string tokenizer_cache_path(const std::vector<std::string>& sentences,

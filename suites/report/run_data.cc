@@ -11,6 +11,57 @@
 namespace tandem::suites {
 namespace fs = std::filesystem;
 
+namespace {
+
+// Why a run with a `done` cannot be reported as finished, "" when it can: its metrics must have
+// reached its budget (or an offline learner's early stop) with an evaluation, the evaluation keys
+// must hold numbers, and where `done` recorded them (single_run.cc), the line count and the final
+// return must be what the run wrote. A file cut short or edited by hand would otherwise change
+// the final score without a word.
+std::string damage_of(const RunRecord& r, const std::string& done_path) {
+  const std::string metrics = "metrics.jsonl";
+  if (!r.config.is_object()) return "config.json is missing";
+  if (r.metrics.empty()) return metrics + " is missing or empty";
+  for (size_t i = 0; i < r.metrics.size(); ++i) {
+    const json& line = r.metrics[i];
+    const std::string where = metrics + " line " + std::to_string(i + 1);
+    if (!line.is_object()) return where + " is not a JSON object";
+    for (const char* key : {"env_steps", "eval/return_mean"})
+      if (line.contains(key) && !line[key].is_number())
+        return where + ": `" + key + "` is " + line[key].dump() + ", not a number";
+  }
+  const json* last_eval = nullptr;
+  for (auto it = r.metrics.rbegin(); it != r.metrics.rend() && !last_eval; ++it)
+    if (it->contains("eval/return_mean")) last_eval = &*it;
+  if (!last_eval) return metrics + " holds no evaluation";
+  const int64_t budget = r.config.value("steps", int64_t{0});
+  const double reached = last_eval->value("env_steps", 0.0);
+  if (reached < static_cast<double>(budget) && !last_eval->contains("offline/stopped_early"))
+    return metrics + "'s last evaluation is at " + std::to_string(static_cast<int64_t>(reached)) +
+           " steps, short of the budget of " + std::to_string(budget);
+  json done;
+  try {
+    done = read_json_file(done_path);
+  } catch (const Error&) {
+    return "";  // an empty `done` (older runs, hand-made folders): nothing more to compare
+  }
+  if (!done.is_object()) return "";
+  if (done.contains("metrics_lines") && done["metrics_lines"].is_number_integer() &&
+      done["metrics_lines"].get<int64_t>() != static_cast<int64_t>(r.metrics.size()))
+    return metrics + " has " + std::to_string(r.metrics.size()) + " lines; the run wrote " +
+           done["metrics_lines"].dump();
+  if (done.contains("final_return_mean") && done["final_return_mean"].is_number()) {
+    const double recorded = done["final_return_mean"].get<double>();
+    const double read = last_eval->value("eval/return_mean", 0.0);
+    if (std::abs(recorded - read) > 1e-9 * std::max(1.0, std::abs(recorded)))
+      return metrics + "'s last evaluation return is " + json(read).dump() + "; the run ended at " +
+             json(recorded).dump();
+  }
+  return "";
+}
+
+}  // namespace
+
 std::vector<RunRecord> load_runs(const std::string& suite_dir) {
   if (!fs::is_directory(suite_dir))
     throw Error(suite_dir + ": no such results folder (expected results/<suite>/ of `tandem run`)");
@@ -41,11 +92,13 @@ std::vector<RunRecord> load_runs(const std::string& suite_dir) {
           if (fs::exists(seed_dir / "config.json"))
             r.config = read_json_file((seed_dir / "config.json").string());
           if (fs::exists(seed_dir / "metrics.jsonl"))
-            r.metrics = algorithms::read_metrics((seed_dir / "metrics.jsonl").string());
-        } catch (const Error&) {
-          // a run folder that cannot be read is reported as unfinished, not fatal
-          r.finished = false;
+            r.metrics = algorithms::read_metrics((seed_dir / "metrics.jsonl").string(), r.finished);
+          if (r.finished) r.damaged = damage_of(r, (seed_dir / "done").string());
+        } catch (const Error& e) {
+          // a finished run whose files cannot be read is damaged; an unfinished one is what it is
+          if (r.finished) r.damaged = e.what();
         }
+        if (!r.damaged.empty()) r.finished = false;
         runs.push_back(std::move(r));
       }
     }

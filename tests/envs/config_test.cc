@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -239,6 +240,42 @@ TEST_F(ConfigFiles, ReadJsonFileNamesTheFileOnErrors) {
   message = error_of([&] { read_json_file(missing.string()); });
   EXPECT_TRUE(contains(message, missing.string())) << message;
   EXPECT_TRUE(contains(message, "cannot open")) << message;
+}
+
+// A document nested 200 000 levels deep overflowed the stack inside the JSON library (the process
+// died); it is refused with the file's name before parsing. Brackets in strings and comments do
+// not count, and the deepest document allowed still parses.
+TEST_F(ConfigFiles, DeeplyNestedJsonIsRefusedBeforeParsing) {
+  const fs::path deep = dir_ / "deep.json";
+  std::ofstream(deep) << std::string(200000, '[') << std::string(200000, ']');
+  std::string message = error_of([&] { read_json_file(deep.string()); });
+  EXPECT_TRUE(contains(message, deep.string())) << message;
+  EXPECT_TRUE(contains(message, "nested deeper than 512 levels")) << message;
+
+  const fs::path deepest = dir_ / "deepest.json";
+  std::ofstream(deepest) << "// [[[[ a comment\n{\"a\": \"" << std::string(1000, '[') << "\\\"{\", "
+                         << "\"b\": " << std::string(kMaxJsonDepth - 1, '[') << "/* {{{ */"
+                         << std::string(kMaxJsonDepth - 1, ']') << "}";
+  const json j = read_json_file(deepest.string());
+  EXPECT_EQ(j["a"].get<std::string>(), std::string(1000, '[') + "\"{");
+
+  json target;
+  message = error_of(
+      [&] { apply_override(target, "a=" + std::string(100000, '[') + std::string(100000, ']')); });
+  EXPECT_TRUE(contains(message, "--set 'a'")) << message;
+  EXPECT_TRUE(contains(message, "nested deeper")) << message;
+}
+
+// Two test runs on one machine wrote into the same fixed-name folders under /tmp; every test
+// process has a folder of its own as its temporary directory (tests/test_main.cc).
+TEST(TestProcess, HasATemporaryFolderOfItsOwn) {
+  const char* parent = std::getenv("TANDEM_TEST_PARENT_TMP");
+  ASSERT_NE(parent, nullptr) << "the test main sets up a private TMPDIR";
+  const fs::path temp = fs::temp_directory_path();
+  EXPECT_EQ(fs::path(parent) / temp.filename(), temp);
+  EXPECT_EQ(temp.filename().string().rfind("tandem_tests_", 0), 0u) << temp;
+  EXPECT_TRUE(fs::is_directory(temp));
+  EXPECT_NE(fs::canonical(temp), fs::canonical(parent));
 }
 
 }  // namespace

@@ -132,4 +132,81 @@ TEST(Cli, MistypedCommandsAndNumbersAreNamed) {
   fs::remove_all(dir);
 }
 
+// report, eval and --xml: what a new user mistypes or misplaces, named with a non-zero exit
+TEST(Cli, ReportEvalAndXmlMistakesAreNamed) {
+  const fs::path dir = fresh_dir("report_eval_xml");
+  fs::create_directories(dir / "empty");
+  Output empty = run("report " + (dir / "empty").string());
+  EXPECT_NE(empty.status, 0);
+  EXPECT_NE(empty.text.find("no run folders here"), std::string::npos) << empty.text;
+
+  const fs::path train = dir / "suite" / "InvertedPendulum-v5" / "ppo" / "seed-1";
+  Output t =
+      run("train --env InvertedPendulum-v5 --algo ppo --steps 1024 --set steps_per_env=256 --set "
+          "minibatches=4 --eval-interval 1024 --eval-episodes 1 --quiet --out " +
+          train.string());
+  ASSERT_EQ(t.status, 0) << t.text;
+  // a train folder is not a suite: nothing to compare
+  Output single = run("report " + train.string() + " --no-figures");
+  EXPECT_NE(single.status, 0);
+  EXPECT_NE(single.text.find("no run folders here"), std::string::npos) << single.text;
+  // eval takes the run folder for its checkpoint
+  Output folder = run("eval --checkpoint " + train.string() + " --episodes 1");
+  EXPECT_EQ(folder.status, 0) << folder.text;
+  EXPECT_NE(folder.text.find("evaluation return"), std::string::npos) << folder.text;
+  Output missing = run("eval --checkpoint " + (dir / "nothere").string());
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.text.find("nothere: no such checkpoint"), std::string::npos) << missing.text;
+
+  const std::string suite = (dir / "suite").string();
+  Output baseline = run("report " + suite + " --no-figures --baseline pppo");
+  EXPECT_NE(baseline.status, 0);
+  EXPECT_NE(baseline.text.find("--baseline 'pppo' is not a label"), std::string::npos)
+      << baseline.text;
+  EXPECT_NE(baseline.text.find("(labels: ppo)"), std::string::npos) << baseline.text;
+  Output metric = run("report " + suite + " --no-figures --metric eval/retrun_mean");
+  EXPECT_NE(metric.status, 0);
+  EXPECT_NE(metric.text.find("did you mean 'eval/return_mean'"), std::string::npos) << metric.text;
+  EXPECT_FALSE(fs::exists(dir / "suite" / "report.md")) << "nothing written on a bad request";
+  Output good = run("report " + suite + " --no-figures --baseline ppo");
+  EXPECT_EQ(good.status, 0) << good.text;
+
+  const std::string xml =
+      std::string(TANDEM_SOURCE_DIR) + "/envs/mujoco/assets/examples/point_mass.xml";
+  Output both = run("train --xml " + xml + " --env Hopper-v5 --steps 1024");
+  EXPECT_NE(both.status, 0);
+  EXPECT_NE(both.text.find("--xml and --env 'Hopper-v5' both name the env"), std::string::npos)
+      << both.text;
+  // the run folder is named after the model file
+  Output named = tandem::testing::run_tandem_shell(
+      "cd " + dir.string() + " && " + std::string(TANDEM_BINARY_DIR) + "/tandem train --xml " +
+      xml + " --steps 1024 --set steps_per_env=256 --set minibatches=4 --eval-episodes 1 --quiet");
+  ASSERT_EQ(named.status, 0) << named.text;
+  EXPECT_TRUE(fs::exists(dir / "results/runs/xml_point_mass__ppo__1/done")) << named.text;
+  fs::remove_all(dir);
+}
+
+// a text task's policy starts from its base model: an expert name there would have started a
+// silent million-step PPO run on the task's reward
+TEST(Cli, AnExpertStartOnATextTaskIsRefused) {
+  Output text =
+      run("train --env text/sort --algo ppo --steps 1000 --quiet --set "
+          "policy.start_from=expert:early");
+  EXPECT_NE(text.status, 0);
+  EXPECT_NE(text.text.find("expert snapshots are for control envs"), std::string::npos)
+      << text.text;
+}
+
+// the policy's "valid fields" list the fields the factory reads before the architecture too
+TEST(Cli, PolicyFieldErrorsListEveryField) {
+  Output mlp = run("train --env InvertedPendulum-v5 --steps 2048 --quiet --set policy.hiden=[8]");
+  EXPECT_NE(mlp.status, 0);
+  EXPECT_NE(mlp.text.find("unknown field 'hiden'"), std::string::npos) << mlp.text;
+  EXPECT_NE(mlp.text.find(", start_from)"), std::string::npos) << mlp.text;
+  Output lm = run("train --env text/sort --steps 2048 --quiet --set policy.layer=2");
+  EXPECT_NE(lm.status, 0);
+  EXPECT_NE(lm.text.find("unknown field 'layer'"), std::string::npos) << lm.text;
+  EXPECT_NE(lm.text.find(", init, pretrain, start_from)"), std::string::npos) << lm.text;
+}
+
 }  // namespace

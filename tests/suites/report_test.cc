@@ -648,5 +648,98 @@ TEST(Report, SampledActionReturnIsASectionWhereItIsLogged) {
   fs::remove_all(suite.parent_path());
 }
 
+// A finished run whose files were damaged after it ended (defect: a truncated metrics.jsonl made
+// an earlier evaluation the final score; a wrong-typed line dropped the seed while the setup still
+// said "4 / 4 finished"; a bad line mid-file listed it as "no `done`") is reported as damaged, by
+// name and with the reason, and left out; the intact seed alone is reported.
+TEST(Report, DamagedFinishedRunsAreNamedAndLeftOut) {
+  const fs::path suite = fresh_dir("damaged") / "suite";
+  auto lines_of = [](int seed) {
+    std::vector<json> lines;
+    for (int steps : {0, 100, 200})
+      lines.push_back({{"env_steps", steps},
+                       {"wall_seconds", 1.0 + steps},
+                       {"eval/return_mean", 1000.0 * seed + steps}});
+    return lines;
+  };
+  for (int seed = 1; seed <= 5; ++seed) {
+    write_run(suite, "Hopper-v5", "Hopper-v5", "ppo", "ppo", seed, lines_of(seed));
+    // what the runner's `done` records
+    std::ofstream(suite / "Hopper-v5/ppo" / ("seed-" + std::to_string(seed)) / "done")
+        << json({{"wall_seconds", 3.0},
+                 {"final_return_mean", 1000.0 * seed + 200},
+                 {"metrics_lines", 3}})
+               .dump()
+        << "\n";
+  }
+  auto metrics_of = [&](int seed) {
+    return suite / "Hopper-v5/ppo" / ("seed-" + std::to_string(seed)) / "metrics.jsonl";
+  };
+  {  // seed 1: cut after its second line (the last evaluation lost)
+    std::vector<json> l = lines_of(1);
+    std::ofstream m(metrics_of(1));
+    m << l[0].dump() << "\n" << l[1].dump() << "\n";
+  }
+  {  // seed 2: a wrong-typed evaluation in the middle
+    std::vector<json> l = lines_of(2);
+    l[1]["eval/return_mean"] = "1100";
+    std::ofstream m(metrics_of(2));
+    for (const auto& x : l) m << x.dump() << "\n";
+  }
+  {  // seed 3: a torn line mid-file
+    std::vector<json> l = lines_of(3);
+    std::ofstream m(metrics_of(3));
+    m << l[0].dump() << "\n{\"env_steps\": 10\n" << l[2].dump() << "\n";
+  }
+  {  // seed 4: an empty file
+    std::ofstream m(metrics_of(4));
+  }
+  // seed 5: intact
+  const ReportOutcome outcome = write_report(suite.string(), quick_options(false));
+  const std::string md = read_text(outcome.markdown_path);
+  EXPECT_EQ(outcome.runs_finished, 1);
+  const size_t at = md.find("**Damaged runs**");
+  ASSERT_NE(at, std::string::npos) << md;
+  for (const char* expected :
+       {"`Hopper-v5/ppo/seed-1`: metrics.jsonl's last evaluation is at 100 steps, short of the "
+        "budget of 200",
+        "`Hopper-v5/ppo/seed-2`: metrics.jsonl line 2: `eval/return_mean` is \"1100\", not a "
+        "number",
+        "`Hopper-v5/ppo/seed-3`: ", "metrics.jsonl:2: not a JSON line",
+        "`Hopper-v5/ppo/seed-4`: metrics.jsonl is missing or empty"})
+    EXPECT_NE(md.find(expected, at), std::string::npos) << expected << " in\n" << md;
+  EXPECT_EQ(md.find("Unfinished runs"), std::string::npos) << md;
+  EXPECT_EQ(md.find("seed-5`:"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 1 / 5 |"), std::string::npos) << "the setup counts the intact run only\n"
+                                                     << md;
+  EXPECT_EQ(outcome.notes.size() >= 4, true);
+
+  // the count `done` recorded catches a cut that still reaches the budget (a line lost before it)
+  {
+    std::vector<json> l = lines_of(5);
+    std::ofstream m(metrics_of(5));
+    m << l[1].dump() << "\n" << l[2].dump() << "\n";
+  }
+  const std::string md2 =
+      read_text(write_report(suite.string(), quick_options(false)).markdown_path);
+  EXPECT_NE(md2.find("`Hopper-v5/ppo/seed-5`: metrics.jsonl has 2 lines; the run wrote 3"),
+            std::string::npos)
+      << md2;
+  // and the final return `done` recorded catches an edited last evaluation
+  {
+    std::vector<json> l = lines_of(5);
+    l[2]["eval/return_mean"] = 9.0;
+    std::ofstream m(metrics_of(5));
+    for (const auto& x : l) m << x.dump() << "\n";
+  }
+  const std::string md3 =
+      read_text(write_report(suite.string(), quick_options(false)).markdown_path);
+  EXPECT_NE(md3.find("`Hopper-v5/ppo/seed-5`: metrics.jsonl's last evaluation return is 9.0; "
+                     "the run ended at 5200.0"),
+            std::string::npos)
+      << md3;
+  fs::remove_all(suite.parent_path());
+}
+
 }  // namespace
 }  // namespace tandem::suites

@@ -10,14 +10,17 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "algorithms/metrics.h"
+#include "envs/cache_build.h"
 #include "envs/config.h"
 #include "suites/suite.h"
 #include "tests/suites/run_tandem.h"
@@ -337,6 +340,69 @@ TEST(Runner, AWorkerDeafToTheFirstStopIsEndedAfterTheGracePeriod) {
   EXPECT_TRUE(outcome.interrupted);
   EXPECT_LT(seconds, 30) << "the runner did not wait forever";
   EXPECT_GE(seconds, 3) << "the grace period was given";
+  fs::remove_all(dir);
+}
+
+// Not on a terminal (nohup, tee, a Slurm log), the runner printed nothing until a run ended; it
+// prints a plain progress line at a fixed interval.
+TEST(Runner, WithoutATerminalAProgressLineComesAtAFixedInterval) {
+  const fs::path dir = fresh_dir("lines");
+  const fs::path wrapper = dir / "worker.sh";  // a slow start: the runs last seconds
+  std::ofstream(wrapper) << "#!/bin/sh\nsleep 2\nexec " << kTandem << " \"$@\"\n";
+  tandem::suites::RunnerOptions options = quiet_options_with_worker(dir, wrapper);
+  options.display = tandem::suites::RunnerOptions::Display::kLines;
+  options.progress_interval_seconds = 0.5;
+  options.report = false;
+  const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
+  ::testing::internal::CaptureStdout();
+  const auto outcome = tandem::suites::run_suite(suite, options);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_TRUE(outcome.ok());
+  EXPECT_NE(out.find("progress: 0/2 runs ended, 2 running, 0/2.0k steps"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("elapsed, ETA --"), std::string::npos) << "nothing measured yet\n" << out;
+  fs::remove_all(dir);
+}
+
+TEST(Runner, CacheBuildsShowAsTheirOwnLines) {
+  // a worker building a base model, an expert or feedback says so in the cache; the suite shows
+  // each build as it starts, while it runs and when it ends
+  const fs::path dir = fresh_dir("cache_lines");
+  const fs::path cache = dir / "cache";
+  fs::create_directories(cache / "experts");
+  const char* before = std::getenv("TANDEM_CACHE_DIR");
+  const std::string saved = before ? before : "";
+  ::setenv("TANDEM_CACHE_DIR", cache.c_str(), 1);
+  const fs::path wrapper = dir / "worker.sh";
+  std::ofstream(wrapper) << "#!/bin/sh\nsleep 3\nexec " << kTandem << " \"$@\"\n";
+  tandem::suites::RunnerOptions options = quiet_options_with_worker(dir, wrapper);
+  options.display = tandem::suites::RunnerOptions::Display::kLines;
+  options.progress_interval_seconds = 0.5;
+  options.report = false;
+  const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
+  const fs::path entry = cache / "experts" / "pendulum";
+  auto build = std::make_unique<tandem::envs::CacheBuild>(entry.string(), "expert for a test", 1000,
+                                                          "env steps");
+  build->update(250);
+  std::thread builder([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    fs::create_directories(entry);
+    build.reset();
+  });
+  ::testing::internal::CaptureStdout();
+  const auto outcome = tandem::suites::run_suite(suite, options);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  builder.join();
+  if (before)
+    ::setenv("TANDEM_CACHE_DIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TANDEM_CACHE_DIR");
+  EXPECT_TRUE(outcome.ok());
+  EXPECT_NE(out.find("cache: building expert for a test (a one-off"), std::string::npos) << out;
+  EXPECT_NE(out.find("  cache: building expert for a test: 250/1.0k env steps"), std::string::npos)
+      << "the progress lines carry it\n"
+      << out;
+  EXPECT_NE(out.find("cache: expert for a test built after about"), std::string::npos) << out;
   fs::remove_all(dir);
 }
 

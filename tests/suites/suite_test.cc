@@ -371,5 +371,21 @@ TEST(Suite, ClaimsNameContendersAndTasks) {
   EXPECT_NE(claim(R"({"a": "dpo", "b": "rlhf"})").find("'claim' is required"), std::string::npos);
 }
 
+// A mistyped reward model, dataset or start folder fails when the suite is read, naming the label
+// and the field; before, the suite validated and every run using it failed.
+TEST(Suite, NamedFilesThatDoNotExistAreErrorsBeforeAnyRun) {
+  const std::string rm = error_of(R"({"tasks": [{"env": "InvertedPendulum-v5"}],
+    "algorithms": [{"name": "ppo", "label": "rlhf", "config": {"reward_model": "results/nothere"}}]})");
+  EXPECT_NE(rm.find("algorithm 'rlhf' on task 'InvertedPendulum-v5': reward_model "
+                    "\"results/nothere\" is not the folder of a finished `reward_model` run"),
+            std::string::npos)
+      << rm;
+  const std::string start = error_of(R"({"tasks": [{"env": "InvertedPendulum-v5"}],
+    "algorithms": [{"name": "ppo", "policy": {"start_from": "results/nothere"}}]})");
+  EXPECT_NE(start.find("policy start_from \"results/nothere\" is not a run folder"),
+            std::string::npos)
+      << start;
+}
+
 }  // namespace
 }  // namespace tandem::suites

@@ -177,7 +177,7 @@ TEST(TrainFolder, ResumeFinishesARunKilledBetweenItsLastCheckpointAndDone) {
   const Output t = run(kTiny + "--resume --out " + dir.string());
   ASSERT_EQ(t.status, 0) << t.text;
   char expected[64];
-  std::snprintf(expected, sizeof(expected), "final evaluation return: %.1f ", final_return);
+  std::snprintf(expected, sizeof(expected), "final evaluation return: %.4g ", final_return);
   EXPECT_NE(t.text.find(expected), std::string::npos)
       << "the last evaluation of its metrics: " << t.text;
   EXPECT_TRUE(fs::exists(dir / "done"));

@@ -128,9 +128,11 @@ TEST(Tuning, GridsThatWouldMakeTheComparisonUnfairAreRefused) {
   EXPECT_EQ(error(kTuning), "");
 }
 
-// A finished run folder whose last three evaluations score `score` (final score: their mean).
+// A run folder whose last three evaluations score `score` (final score: their mean).
 void fake_run(const fs::path& dir, double score, bool finished = true) {
   fs::create_directories(dir);
+  // a finished run's config.json says its budget; the report checks its metrics reach it
+  std::ofstream(dir / "config.json") << json{{"steps", 512 * 3}}.dump() << "\n";
   std::ofstream m(dir / "metrics.jsonl");
   m << json{{"env_steps", 0}, {"eval/return_mean", -1000.0}}.dump() << "\n";
   for (int k = 1; k <= 3; ++k)

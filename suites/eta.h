@@ -1,0 +1,43 @@
+// The suite's remaining time, from rates measured per kind of run (env × algorithm): a text run's
+// tokens, a Hopper run's env steps and an offline learner's preference pairs take very different
+// times, so they are never summed as one unit. A kind's rate is the seconds per step of its
+// finished runs, measured from each run's first metrics line (start-up and one-off cache builds
+// left out: the runner adds the builds in progress on their own), else of its running ones; a kind not
+// measured yet is estimated at the mean time of the runs finished so far. The wall time left is
+// the work left spread over the workers, never less than the longest running run's remainder.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tandem::suites {
+
+class EtaModel {
+ public:
+  struct Running {
+    std::string kind;
+    int64_t done = 0, total = 0;  // steps
+    double seconds = 0;           // since it started
+  };
+  struct Queued {
+    std::string kind;
+    int64_t total = 0;
+  };
+
+  void finished(const std::string& kind, int64_t steps, double seconds);
+  // Seconds of wall time left, none while nothing has been measured that could estimate it.
+  std::optional<double> remaining(const std::vector<Running>& running,
+                                  const std::vector<Queued>& queued, int64_t jobs) const;
+
+ private:
+  struct Measured {
+    double seconds = 0;
+    int64_t steps = 0, runs = 0;
+  };
+  std::map<std::string, Measured> finished_;
+};
+
+}  // namespace tandem::suites
