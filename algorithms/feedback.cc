@@ -35,9 +35,23 @@ double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 // (EnvSpec::recommended "gold_reward", which text tasks set), so feedback made under an earlier
 // gold reward is made again instead of failing to replay; nothing where the env gives none
 // (keys stay as they were).
+// What a cached file's episodes replay against beside the key's own fields: the env's gold reward
+// settings and its start state for a fixed seed, so a change in how an env draws its start (the
+// reset noise's order once differed between compilers) makes new files instead of refusing the
+// old ones on replay.
 std::string gold_key(const EnvFactory& make_env) {
-  const json gold = make_env()->spec().recommended.value("gold_reward", json());
-  return gold.is_null() ? std::string() : "|gold " + gold.dump();
+  const auto env = make_env();
+  const json gold = env->spec().recommended.value("gold_reward", json());
+  std::string key = gold.is_null() ? std::string() : "|gold " + gold.dump();
+  if (!env->spec().action_space.is_discrete()) {
+    const std::vector<float> start = env->reset(12345);
+    char hex[17];
+    std::snprintf(hex, sizeof(hex), "%016llx",
+                  static_cast<unsigned long long>(text::fnv1a64(std::string(
+                      reinterpret_cast<const char*>(start.data()), start.size() * sizeof(float)))));
+    key += std::string("|start ") + hex;
+  }
+  return key;
 }
 
 Episode row_episode(const EpisodeSet& set, int64_t k) {

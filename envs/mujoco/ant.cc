@@ -64,7 +64,6 @@ class Ant : public MujocoEnv {
 
   static constexpr double kInf = std::numeric_limits<double>::infinity();
 
-
   int observation_size() const {
     const mjModel* m = model();
     return (m->nq - (exclude_xy_ ? 2 : 0)) + m->nv + (include_cfrc_ext_ ? 6 * (m->nbody - 1) : 0);

@@ -68,10 +68,7 @@ class Hopper : public MujocoEnv {
     return true;
   }
 
-  void reset_model() override {
-    set_state(init_qpos_plus_uniform(reset_noise_scale_),
-              init_qvel_plus_uniform(reset_noise_scale_));
-  }
+  void reset_model() override { set_state_plus_uniform(reset_noise_scale_); }
 
   std::vector<float> observation() const override {
     const mjData* d = data();

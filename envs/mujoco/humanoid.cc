@@ -102,10 +102,7 @@ class Humanoid : public MujocoEnv {
     return std::min(contact_cost_weight_ * s, contact_cost_max_);
   }
 
-  void reset_model() override {
-    set_state(init_qpos_plus_uniform(reset_noise_scale_),
-              init_qvel_plus_uniform(reset_noise_scale_));
-  }
+  void reset_model() override { set_state_plus_uniform(reset_noise_scale_); }
 
   std::vector<float> observation() const override {
     const mjModel* m = model();

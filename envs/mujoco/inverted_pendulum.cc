@@ -36,10 +36,7 @@ class InvertedPendulum : public MujocoEnv {
 
   static constexpr double kInf = std::numeric_limits<double>::infinity();
 
-  void reset_model() override {
-    set_state(init_qpos_plus_uniform(reset_noise_scale_),
-              init_qvel_plus_uniform(reset_noise_scale_));
-  }
+  void reset_model() override { set_state_plus_uniform(reset_noise_scale_); }
 
   std::vector<float> observation() const override {
     const mjData* d = data();

@@ -136,6 +136,12 @@ std::vector<double> MujocoEnv::init_qpos_plus_uniform(double scale) {
   return q;
 }
 
+void MujocoEnv::set_state_plus_uniform(double scale) {
+  const std::vector<double> qpos = init_qpos_plus_uniform(scale);
+  const std::vector<double> qvel = init_qvel_plus_uniform(scale);
+  set_state(qpos, qvel);
+}
+
 std::vector<double> MujocoEnv::init_qvel_plus_uniform(double scale) {
   std::vector<double> v(model_->nv, 0.0);
   for (double& x : v) x += uniform(-scale, scale);

@@ -62,6 +62,11 @@ class MujocoEnv : public Env {
   // Initial state plus U(-scale, scale) noise per coordinate (the usual reset).
   std::vector<double> init_qpos_plus_uniform(double scale);
   std::vector<double> init_qvel_plus_uniform(double scale);
+  // set_state(qpos0 + U(±scale), U(±scale)), the position noise drawn first as in Gymnasium. One
+  // call, because set_state(init_qpos_plus_uniform(s), init_qvel_plus_uniform(s)) leaves the
+  // order of the draws to the compiler: gcc drew the velocities first and clang the positions,
+  // so one seed gave two start states.
+  void set_state_plus_uniform(double scale);
   // Σ a² of the action, the control cost every locomotion env charges.
   static double squared_norm(const std::vector<float>& action);
   // Action space from the actuators' ctrlrange (unlimited actuators: [-inf, inf]).

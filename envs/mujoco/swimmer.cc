@@ -45,10 +45,7 @@ class Swimmer : public MujocoEnv {
 
   int observation_size() const { return model()->nq - (exclude_xy_ ? 2 : 0) + model()->nv; }
 
-  void reset_model() override {
-    set_state(init_qpos_plus_uniform(reset_noise_scale_),
-              init_qvel_plus_uniform(reset_noise_scale_));
-  }
+  void reset_model() override { set_state_plus_uniform(reset_noise_scale_); }
 
   std::vector<float> observation() const override {
     const mjData* d = data();

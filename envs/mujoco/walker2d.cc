@@ -52,7 +52,6 @@ class Walker2d : public MujocoEnv {
 
   static constexpr double kInf = std::numeric_limits<double>::infinity();
 
-
   int observation_size() const { return model()->nq - (exclude_x_ ? 1 : 0) + model()->nv; }
 
   // Open intervals on both the height and the torso angle, as Gymnasium's code tests them.
@@ -63,10 +62,7 @@ class Walker2d : public MujocoEnv {
     return healthy_z && healthy_angle;
   }
 
-  void reset_model() override {
-    set_state(init_qpos_plus_uniform(reset_noise_scale_),
-              init_qvel_plus_uniform(reset_noise_scale_));
-  }
+  void reset_model() override { set_state_plus_uniform(reset_noise_scale_); }
 
   std::vector<float> observation() const override {
     const mjData* d = data();

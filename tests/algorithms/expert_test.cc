@@ -16,6 +16,7 @@
 #include "algorithms/feedback.h"
 #include "envs/error.h"
 #include "envs/registry.h"
+#include "tests/text_support.h"
 
 namespace tandem::algorithms {
 namespace {
@@ -133,6 +134,7 @@ TEST_F(Expert, SnapshotsSitAlongTheTraining) {
 }
 
 TEST_F(Expert, NamesResolveToSnapshots) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   // budgets: the env's recommended one (1M where it recommends none)
   EXPECT_EQ(recommended_expert_steps(envs::make_env("Hopper-v5")->spec()), 300000);
   EXPECT_EQ(recommended_expert_steps(envs::make_env("text/sort")->spec()), 1000000);

@@ -16,6 +16,7 @@
 #include "envs/error.h"
 #include "envs/registry.h"
 #include "envs/text/text_env.h"
+#include "tests/text_support.h"
 
 namespace tandem::algorithms {
 namespace {
@@ -48,6 +49,7 @@ TEST(Feedback, CeilingIsTheMeanOfTheLikelierLabel) {
 }
 
 TEST(Feedback, PreferenceFileReplaysToTheSameEpisodes) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   torch::manual_seed(0);
   auto env = sort_env()();
   agents::Policy policy = agents::make_policy(env->spec(), kTinyLm, "test");
@@ -121,6 +123,7 @@ class CoinPolicy : public agents::PolicyImpl {
 };
 
 TEST(Feedback, TiedPairsArePlayedAgain) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   // one-token completions: a lexicon word or nothing (gold 0)
   const json options = {{"vocab_size", 400},
                         {"max_new_tokens", 1},
@@ -160,6 +163,7 @@ TEST(Feedback, TiedPairsArePlayedAgain) {
 }
 
 TEST(Feedback, ContextsRestartEpisodes) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   auto a = envs::make_env("Hopper-v5"), b = envs::make_env("Hopper-v5");
   const std::vector<float> first = a->reset();  // a seed drawn from the env's own stream
   EXPECT_EQ(b->reset_to_context(a->context()), first);
@@ -176,6 +180,7 @@ TEST(Feedback, ContextsRestartEpisodes) {
 }
 
 TEST(Feedback, TextRewardSitsOnTheLastStep) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   torch::manual_seed(0);
   auto env = sort_env()();
   agents::Policy policy = agents::make_policy(env->spec(), kTinyLm, "test");

@@ -13,6 +13,7 @@
 #include "envs/error.h"
 #include "envs/mujoco/mujoco_env.h"
 #include "envs/registry.h"
+#include "tests/text_support.h"
 
 namespace tandem::envs {
 namespace {
@@ -70,7 +71,12 @@ std::vector<std::string> env_ids() {
   return ids;
 }
 
-class EnvConformance : public testing::TestWithParam<std::string> {};
+class EnvConformance : public testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam().rfind("text/", 0) == 0) TANDEM_SKIP_WITHOUT_TEXT();
+  }
+};
 
 TEST_P(EnvConformance, SpecMatchesTheEnv) {
   auto env = make(GetParam());

@@ -8,6 +8,7 @@
 #include "algorithms/metrics.h"
 #include "envs/error.h"
 #include "suites/single_run.h"
+#include "tests/text_support.h"
 
 namespace tandem::suites {
 namespace {
@@ -43,6 +44,7 @@ std::vector<int64_t> rounds_of(const std::vector<json>& lines) {
 }
 
 TEST(Aihf, LearnsItsRewardOnSort) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   const auto lines = aihf_run("text/sort", 2000, 64,
                               {"pairs=600", "heldout_pairs=200", "demonstrations=64", "best_of=4",
                                "rounds=2", "rm_learning_rate=3e-4"},

@@ -8,6 +8,7 @@
 
 #include "envs/config.h"
 #include "tests/suites/run_tandem.h"
+#include "tests/text_support.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -189,6 +190,7 @@ TEST(Cli, ReportEvalAndXmlMistakesAreNamed) {
 // a text task's policy starts from its base model: an expert name there would have started a
 // silent million-step PPO run on the task's reward
 TEST(Cli, AnExpertStartOnATextTaskIsRefused) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   Output text =
       run("train --env text/sort --algo ppo --steps 1000 --quiet --set "
           "policy.start_from=expert:early");
@@ -199,6 +201,7 @@ TEST(Cli, AnExpertStartOnATextTaskIsRefused) {
 
 // the policy's "valid fields" list the fields the factory reads before the architecture too
 TEST(Cli, PolicyFieldErrorsListEveryField) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   Output mlp = run("train --env InvertedPendulum-v5 --steps 2048 --quiet --set policy.hiden=[8]");
   EXPECT_NE(mlp.status, 0);
   EXPECT_NE(mlp.text.find("unknown field 'hiden'"), std::string::npos) << mlp.text;

@@ -8,6 +8,7 @@
 #include "algorithms/metrics.h"
 #include "envs/error.h"
 #include "suites/single_run.h"
+#include "tests/text_support.h"
 
 namespace tandem::suites {
 namespace {
@@ -35,6 +36,7 @@ std::vector<json> dpo_run(const std::string& env, int64_t steps, std::vector<std
 }
 
 TEST(Dpo, RaisesTheHeldOutMarginOnSort) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   const auto lines = dpo_run("text/sort", 2000, {"pairs=1000", "heldout_pairs=300"});
   const json& start = lines.front();
   const json& end = lines.back();
@@ -75,6 +77,7 @@ TEST(Dpo, StartsFromAnotherRunsPolicy) {
 }
 
 TEST(AihfDpo, WithoutDemonstrationsIsExactlyDpo) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   const std::vector<std::string> set = {"pairs=300", "heldout_pairs=100"};
   const auto dpo = dpo_run("text/sort", 600, set);
   auto aihf_set = set;
@@ -92,6 +95,7 @@ TEST(AihfDpo, WithoutDemonstrationsIsExactlyDpo) {
 // CPUs (it is pretrained on the machine). Measured here, seeds 1-3: gains +0.03, +0.18, +0.11
 // from 0.69 (dpo alone: +0.05, +0.07, 0.00); on another machine 0.60 -> 0.80 for seed 1.
 TEST(AihfDpo, DemonstrationPairsRaiseTheGoldReward) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   std::vector<double> gains;
   for (uint64_t seed : {1, 2, 3}) {
     // best-of-4 completions of the base model as demonstrations, beside 1000 preference pairs

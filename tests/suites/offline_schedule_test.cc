@@ -8,6 +8,7 @@
 #include "algorithms/metrics.h"
 #include "envs/error.h"
 #include "suites/single_run.h"
+#include "tests/text_support.h"
 
 namespace tandem::suites {
 namespace {
@@ -33,6 +34,7 @@ int64_t last_gradient_steps(const std::string& dir) {
 }
 
 TEST(GradientSteps, EveryLearnerCountsItsOptimizerSteps) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   // offline: one step per minibatch — 256 pairs in minibatches of 16, 96 demonstrations in 16s,
   // 256 pairs in the reward model's minibatches of 32
   RunRequest dpo = sort_run("dpo", "dpo", 256, 64, {"pairs=64", "heldout_pairs=16"});
@@ -74,6 +76,7 @@ TEST(GradientSteps, EveryLearnerCountsItsOptimizerSteps) {
 // best so far. Held-out accuracy over 16 pairs moves in steps of 1/32 (a tie counts ½), so it
 // cannot improve at 40 evaluations in a row: the stop is certain well within the budget.
 TEST(EarlyStopping, StopsOnceTheHeldOutScoreStopsImproving) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   RunRequest r = sort_run("patience", "reward_model", 64 * 40, 64,
                           {"pairs=64", "heldout_pairs=16", "patience=1"});
   train_run(r);
@@ -114,6 +117,7 @@ TEST(EarlyStopping, StopsOnceTheHeldOutScoreStopsImproving) {
 // base model's own best-of-2 completions, so fitting them barely generalizes: the held-out NLL
 // rises from the first evaluation and the run stops at the patience.)
 TEST(EarlyStopping, SftStopsOnHeldOutDemonstrations) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   RunRequest r = sort_run("sft_heldout", "sft", 16 * 400, 32,
                           {"demonstrations=16", "best_of=2", "heldout_demonstrations=8",
                            "patience=1", "learning_rate=0.0001"});

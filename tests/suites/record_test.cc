@@ -13,6 +13,7 @@
 #include "envs/config.h"
 #include "envs/mujoco/renderer.h"
 #include "tests/suites/run_tandem.h"
+#include "tests/text_support.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -184,6 +185,7 @@ TEST(Record, AHiddenGlfwWindowUnderXvfb) {
 }
 
 TEST(Record, RefusesWhatItCannotDrawWithAHint) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   const fs::path dir = fresh_dir("bad");
   Output text = run("record --env text/sort --frames 1 --out " + dir.string());
   EXPECT_EQ(text.status, 1);

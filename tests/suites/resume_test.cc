@@ -10,6 +10,7 @@
 #include "envs/error.h"
 #include "suites/single_run.h"
 #include "tests/suites/run_tandem.h"
+#include "tests/text_support.h"
 
 namespace tandem::suites {
 namespace {
@@ -114,6 +115,7 @@ TEST(Resume, ApaKilledAtThreePointsResumesBitForBitAndKeepsLearning) {
 }
 
 TEST(Resume, TextPpoApaAndAihfResumeBitForBit) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   for (const char* algorithm : {"ppo", "apa", "aihf"}) {
     expect_resumes_bit_for_bit(
         [algorithm](const std::string& d) {
@@ -131,6 +133,7 @@ TEST(Resume, TextPpoApaAndAihfResumeBitForBit) {
 // sums come back), at an evaluation, and (aihf_dpo, two self-play rounds) on the round's
 // boundary and inside the second round, whose π_ref and y' come back — resume bit for bit.
 TEST(Resume, OfflineLearnersKilledAtThreePointsResumeBitForBit) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   struct Case {
     const char* algorithm;
     int64_t steps;

@@ -1,6 +1,7 @@
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
 
 #include "envs/error.h"
 #include "envs/mujoco/mujoco_env.h"
@@ -81,6 +82,19 @@ TEST(InvertedPendulum, BalancedWithoutNoiseTruncatesAtTheTimeLimit) {
   EXPECT_TRUE(r.truncated);
   EXPECT_FALSE(r.terminated);
   EXPECT_DOUBLE_EQ(total, 5.0);
+}
+
+TEST(InvertedPendulum, ResetDrawsThePositionNoiseBeforeTheVelocityNoise) {
+  // Gymnasium's order, whatever the compiler: the env's stream seeded with the seed, qpos's two
+  // U(±0.01) first, then qvel's two (gcc built the reverse; a clang build the order here)
+  auto env = make_pendulum();
+  const std::vector<float> obs = env->reset(7);
+  std::mt19937_64 rng(7);
+  std::vector<double> expected;
+  for (int i = 0; i < 4; ++i)
+    expected.push_back(std::uniform_real_distribution<double>(-0.01, 0.01)(rng));
+  ASSERT_EQ(obs.size(), 4u);  // qpos (cart, pole), qvel
+  for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(obs[i], static_cast<float>(expected[i])) << i;
 }
 
 TEST(InvertedPendulum, UnknownOptionsAreErrors) {
