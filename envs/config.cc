@@ -14,6 +14,12 @@
 
 namespace tandem {
 
+namespace {
+// A value as a message shows it: bytes that are not UTF-8 (a file's or a --set's) print as
+// U+FFFD instead of throwing from inside the message.
+std::string shown(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+}  // namespace
+
 ConfigReader::ConfigReader(const json& object, std::string where)
     : object_(object.is_null() ? json::object() : object), where_(std::move(where)) {
   if (!object_.is_object())
@@ -35,7 +41,7 @@ void ConfigReader::fail(const std::string& key, const std::string& problem) cons
 double ConfigReader::number(const std::string& key, double fallback, double lo, double hi) {
   const json* v = find(key);
   if (!v) return fallback;
-  if (!v->is_number()) fail(key, "must be a number, got " + v->dump());
+  if (!v->is_number()) fail(key, "must be a number, got " + shown(*v));
   double x = v->get<double>();
   if (!std::isfinite(x) || x < lo || x > hi) {
     std::ostringstream os;
@@ -48,7 +54,7 @@ double ConfigReader::number(const std::string& key, double fallback, double lo, 
 int64_t ConfigReader::integer(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) {
   const json* v = find(key);
   if (!v) return fallback;
-  if (!v->is_number_integer()) fail(key, "must be an integer, got " + v->dump());
+  if (!v->is_number_integer()) fail(key, "must be an integer, got " + shown(*v));
   int64_t x = v->get<int64_t>();
   if (x < lo || x > hi) {
     fail(key, "= " + std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " +
@@ -60,7 +66,7 @@ int64_t ConfigReader::integer(const std::string& key, int64_t fallback, int64_t 
 bool ConfigReader::flag(const std::string& key, bool fallback) {
   const json* v = find(key);
   if (!v) return fallback;
-  if (!v->is_boolean()) fail(key, "must be true or false, got " + v->dump());
+  if (!v->is_boolean()) fail(key, "must be true or false, got " + shown(*v));
   return v->get<bool>();
 }
 
@@ -68,7 +74,7 @@ std::string ConfigReader::text(const std::string& key, const std::string& fallba
                                const std::vector<std::string>& allowed) {
   const json* v = find(key);
   if (!v) return fallback;
-  if (!v->is_string()) fail(key, "must be a string, got " + v->dump());
+  if (!v->is_string()) fail(key, "must be a string, got " + shown(*v));
   std::string s = v->get<std::string>();
   if (!allowed.empty()) {
     bool ok = false;
@@ -86,10 +92,10 @@ std::vector<double> ConfigReader::numbers(const std::string& key,
                                           const std::vector<double>& fallback) {
   const json* v = find(key);
   if (!v) return fallback;
-  if (!v->is_array()) fail(key, "must be an array of numbers, got " + v->dump());
+  if (!v->is_array()) fail(key, "must be an array of numbers, got " + shown(*v));
   std::vector<double> out;
   for (const auto& e : *v) {
-    if (!e.is_number()) fail(key, "must be an array of numbers, got " + v->dump());
+    if (!e.is_number()) fail(key, "must be an array of numbers, got " + shown(*v));
     out.push_back(e.get<double>());
   }
   return out;
@@ -105,7 +111,7 @@ std::vector<double> ConfigReader::range(const std::string& key,
 json ConfigReader::object(const std::string& key) {
   const json* v = find(key);
   if (!v) return json::object();
-  if (!v->is_object()) fail(key, "must be a JSON object, got " + v->dump());
+  if (!v->is_object()) fail(key, "must be a JSON object, got " + shown(*v));
   return *v;
 }
 
@@ -124,10 +130,16 @@ void apply_override(json& target, const std::string& assignment) {
     throw Error("--set '" + assignment +
                 "': expected KEY=VALUE: an algorithm field (--set learning_rate=1e-4), "
                 "policy.FIELD=VALUE or env.FIELD=VALUE");
+  try {
+    (void)json(assignment).dump();  // JSON holds UTF-8 only: say so here, not when it is written
+  } catch (const json::type_error&) {
+    const std::string quoted = shown(json(assignment));
+    throw Error("--set '" + quoted.substr(1, quoted.size() - 2) + "': not valid UTF-8");
+  }
   std::string path = assignment.substr(0, eq);
   std::string raw = assignment.substr(eq + 1);
   check_json_depth(raw, "--set '" + path + "'");
-  json value = json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  json value = parse_json_or_discarded(raw);
   if (value.is_discarded()) value = raw;
   json* node = &target;
   size_t start = 0;
@@ -183,8 +195,16 @@ json read_json_file(const std::string& path) {
   check_json_depth(text, path);
   try {
     return json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers too large for a double
     throw Error(path + ": invalid JSON: " + e.what());
+  }
+}
+
+json parse_json_or_discarded(const std::string& text) {
+  try {
+    return json::parse(text, nullptr, /*allow_exceptions=*/false);
+  } catch (const json::exception&) {
+    return json(json::value_t::discarded);
   }
 }
 

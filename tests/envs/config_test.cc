@@ -147,6 +147,24 @@ TEST(ConfigVisitors, LoadSaveAndDocumentOneFieldList) {
                        "[1, 1000]"));
 }
 
+TEST(ApplyOverride, BytesThatAreNotUtf8AreRefusedInWords) {
+  // found by fuzz/fuzz_run_config: such a value used to escape as the JSON library's
+  // "[json.exception.type_error.316] invalid UTF-8 byte" when a message or config.json showed it
+  json target = json::object();
+  try {
+    apply_override(target,
+                   "learning_rate=1-\x81"
+                   "4");
+    FAIL() << "accepted bytes that are not UTF-8";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--set 'learning_rate=1-"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not valid UTF-8"), std::string::npos) << e.what();
+  }
+  // and a config field of the wrong type holding such bytes is named, not thrown past
+  ConfigReader r(json::object({{"x", json::array({std::string("\x81")})}}), "test");
+  EXPECT_THROW(r.number("x", 1, 0, 2), Error);
+}
+
 TEST(ApplyOverride, BuildsNestedJsonAndParsesValues) {
   json target = json::object();
   apply_override(target, "a.b=3");
@@ -245,6 +263,19 @@ TEST_F(ConfigFiles, ReadJsonFileNamesTheFileOnErrors) {
 // A document nested 200 000 levels deep overflowed the stack inside the JSON library (the process
 // died); it is refused with the file's name before parsing. Brackets in strings and comments do
 // not count, and the deepest document allowed still parses.
+TEST_F(ConfigFiles, ANumberTooLargeForADoubleIsAnErrorNamingTheFile) {
+  // found by fuzz/fuzz_run_config: the JSON library throws out_of_range for it even when asked
+  // not to throw, so it escaped past every parse_error handler
+  const fs::path big = dir_ / "big.json";
+  std::ofstream(big) << R"({"algorithm": {"learning_rate": 1111111111111111111111E111111}})";
+  const std::string message = error_of([&] { read_json_file(big.string()); });
+  EXPECT_TRUE(contains(message, big.string() + ": invalid JSON")) << message;
+  EXPECT_TRUE(parse_json_or_discarded("1E999999").is_discarded());
+  json target = json::object();
+  apply_override(target, "learning_rate=1E999999");  // not a number: kept as the text given
+  EXPECT_EQ(target["learning_rate"], "1E999999");
+}
+
 TEST_F(ConfigFiles, DeeplyNestedJsonIsRefusedBeforeParsing) {
   const fs::path deep = dir_ / "deep.json";
   std::ofstream(deep) << std::string(200000, '[') << std::string(200000, ']');
