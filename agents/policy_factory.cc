@@ -43,28 +43,42 @@ T architecture_fields(const json& config, const std::string& where, const std::s
   }
 }
 
-Policy make_lm_policy(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json& config,
-                      const std::string& where, bool progress) {
+// An LM policy config read: the factory's own fields and the architecture.
+struct LmFields {
+  std::string init;
+  PretrainConfig pretrain;
+  int64_t eot_id;
+  TransformerLmConfig architecture;
+};
+
+LmFields lm_fields(const envs::EnvSpec& spec, const json& config, const std::string& where) {
   json lm = config.is_null() ? json::object() : config;
-  const std::string init = lm.value("init", std::string("pretrained"));
-  if (init != "pretrained" && init != "random")
-    throw Error(where + ": field \"init\" is \"" + init + "\"; allowed: pretrained, random");
-  const auto pretrain =
+  LmFields out;
+  out.init = lm.value("init", std::string("pretrained"));
+  if (out.init != "pretrained" && out.init != "random")
+    throw Error(where + ": field \"init\" is \"" + out.init + "\"; allowed: pretrained, random");
+  out.pretrain =
       config_from_json<PretrainConfig>(lm.value("pretrain", json::object()), where + ": pretrain");
-  const int64_t eot_id = lm.value("eot_id", int64_t{1});  // SentencePiece's eos id (tokenizer.h)
+  out.eot_id = lm.value("eot_id", int64_t{1});  // SentencePiece's eos id (tokenizer.h)
   for (const char* key : {"init", "pretrain", "eot_id"}) lm.erase(key);
   lm["vocab_size"] = spec.action_space.n;
   // EOT + the longest context + the last action
   const int64_t needed = spec.observation_space.flat_size() + 1;
   lm["context"] = std::max(needed, lm.value("context", TransformerLmConfig{}.context));
-  const auto lm_config =
+  out.architecture =
       architecture_fields<TransformerLmConfig>(lm, where, "init, pretrain, start_from");
-  auto policy = std::make_shared<LmPolicyImpl>(lm_config, eot_id);
-  if (init == "pretrained") {
+  return out;
+}
+
+Policy make_lm_policy(const envs::EnvSpec& spec, const text::TextEnv* text_env, const json& config,
+                      const std::string& where, bool progress) {
+  const LmFields lm = lm_fields(spec, config, where);
+  auto policy = std::make_shared<LmPolicyImpl>(lm.architecture, lm.eot_id);
+  if (lm.init == "pretrained") {
     if (text_env == nullptr)
       throw Error(where + ": \"init\": \"pretrained\" needs a text env (" + spec.id +
                   " is not one); use \"init\": \"random\"");
-    TransformerLm base = base_lm(*text_env, lm_config, pretrain, progress);
+    TransformerLm base = base_lm(*text_env, lm.architecture, lm.pretrain, progress);
     copy_weights(*policy->lm(), *base);
   }
   return policy;
@@ -138,6 +152,25 @@ void check_policy_config(const envs::Env& env, const json& config, const std::st
 
 Policy make_policy(const envs::EnvSpec& spec, const json& config, const std::string& where) {
   return make(spec, nullptr, config, where, false);
+}
+
+json resolved_policy_config(const envs::EnvSpec& spec, const json& config,
+                            const std::string& where) {
+  json rest = config.is_null() ? json::object() : config;
+  const json start_from = rest.value("start_from", json());
+  rest.erase("start_from");
+  json out;
+  if (spec.action_space.is_box() && spec.observation_space.is_box()) {
+    out = config_to_json(architecture_fields<GaussianMlpConfig>(rest, where, "start_from"));
+  } else {
+    const LmFields lm = lm_fields(spec, rest, where);
+    out = config_to_json(lm.architecture);
+    out["init"] = lm.init;
+    out["pretrain"] = config_to_json(lm.pretrain);
+    out["eot_id"] = lm.eot_id;
+  }
+  if (!start_from.is_null()) out["start_from"] = start_from;
+  return out;
 }
 
 void set_start_from_resolver(StartFromResolver resolver) {

@@ -33,6 +33,12 @@ void check_policy_config(const envs::Env& env, const json& config, const std::st
 // From the spaces alone: no base model to load, so an LM needs "init": "random".
 Policy make_policy(const envs::EnvSpec& spec, const json& config, const std::string& where);
 
+// Every field of `config` in effect, defaults included (an LM's vocab_size and context as the env
+// sets them): what a run's config.json records beside the config as given. Throws tandem::Error
+// naming `where`.
+json resolved_policy_config(const envs::EnvSpec& spec, const json& config,
+                            const std::string& where);
+
 // Turns a "start_from" value into a run folder: a name it knows into its folder (training what
 // the name stands for first, if need be), anything else unchanged. `policy_config` is the
 // architecture without "start_from". Throws tandem::Error naming `where`.

@@ -148,7 +148,7 @@ void read_feedback_file(const std::string& path, const std::string& kind,
     if (line.empty()) continue;
     const std::string where = path + " line " + std::to_string(number);
     check_json_depth(line, where);
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    json j = parse_json_or_discarded(line);
     if (j.is_discarded() || !j.is_object()) throw Error(where + ": not a JSON object");
     const json version = j.value("version", json());
     std::string allowed;

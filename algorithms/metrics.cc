@@ -25,7 +25,7 @@ std::vector<json> read_metrics(const std::string& path, bool whole) {
     ++number;
     if (line.empty()) continue;
     check_json_depth(line, path + ":" + std::to_string(number));
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    json j = parse_json_or_discarded(line);
     if (j.is_discarded()) {
       if (!whole && in.peek() == EOF) break;  // torn last line of a killed run
       throw Error(path + ":" + std::to_string(number) + ": not a JSON line");

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "envs/config.h"
@@ -31,7 +32,7 @@ double last_env_steps(const std::string& path) {
   std::string line;
   double steps = 0;
   while (std::getline(in, line)) {
-    const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    const json j = parse_json_or_discarded(line);
     if (j.is_object() && j.contains("env_steps") && j["env_steps"].is_number())
       steps = j["env_steps"].get<double>();
   }
@@ -107,7 +108,8 @@ std::vector<CacheBuildStatus> cache_builds(const std::string& cache_dir) {
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->path().extension() != ".building") continue;
     std::ifstream in(it->path());
-    const json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+    const json j = parse_json_or_discarded(
+        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
     if (!j.is_object()) continue;  // being replaced: the next look reads it
     try {
       const pid_t pid = j.at("pid").get<pid_t>();

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "envs/error.h"
@@ -18,6 +19,12 @@ namespace {
 // A value as a message shows it: bytes that are not UTF-8 (a file's or a --set's) print as
 // U+FFFD instead of throwing from inside the message.
 std::string shown(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// A number as config.json records it: JSON has no infinity, so ±inf becomes "inf"/"-inf".
+json recorded(double x) {
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  return x;
+}
 }  // namespace
 
 ConfigReader::ConfigReader(const json& object, std::string where)
@@ -40,7 +47,10 @@ void ConfigReader::fail(const std::string& key, const std::string& problem) cons
 
 double ConfigReader::number(const std::string& key, double fallback, double lo, double hi) {
   const json* v = find(key);
-  if (!v) return fallback;
+  if (!v) {
+    resolved_[key] = recorded(fallback);
+    return fallback;
+  }
   if (!v->is_number()) fail(key, "must be a number, got " + shown(*v));
   double x = v->get<double>();
   if (!std::isfinite(x) || x < lo || x > hi) {
@@ -48,32 +58,41 @@ double ConfigReader::number(const std::string& key, double fallback, double lo, 
     os << "= " << x << " is out of range [" << lo << ", " << hi << "]";
     fail(key, os.str());
   }
+  resolved_[key] = x;
   return x;
 }
 
 int64_t ConfigReader::integer(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) {
   const json* v = find(key);
-  if (!v) return fallback;
+  if (!v) {
+    resolved_[key] = fallback;
+    return fallback;
+  }
   if (!v->is_number_integer()) fail(key, "must be an integer, got " + shown(*v));
   int64_t x = v->get<int64_t>();
   if (x < lo || x > hi) {
     fail(key, "= " + std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " +
                   std::to_string(hi) + "]");
   }
+  resolved_[key] = x;
   return x;
 }
 
 bool ConfigReader::flag(const std::string& key, bool fallback) {
   const json* v = find(key);
-  if (!v) return fallback;
-  if (!v->is_boolean()) fail(key, "must be true or false, got " + shown(*v));
-  return v->get<bool>();
+  if (v && !v->is_boolean()) fail(key, "must be true or false, got " + shown(*v));
+  const bool x = v ? v->get<bool>() : fallback;
+  resolved_[key] = x;
+  return x;
 }
 
 std::string ConfigReader::text(const std::string& key, const std::string& fallback,
                                const std::vector<std::string>& allowed) {
   const json* v = find(key);
-  if (!v) return fallback;
+  if (!v) {
+    resolved_[key] = fallback;
+    return fallback;
+  }
   if (!v->is_string()) fail(key, "must be a string, got " + shown(*v));
   std::string s = v->get<std::string>();
   if (!allowed.empty()) {
@@ -85,19 +104,28 @@ std::string ConfigReader::text(const std::string& key, const std::string& fallba
     }
     if (!ok) fail(key, "= '" + s + "' is not one of: " + list);
   }
+  resolved_[key] = s;
   return s;
 }
 
 std::vector<double> ConfigReader::numbers(const std::string& key,
                                           const std::vector<double>& fallback) {
   const json* v = find(key);
-  if (!v) return fallback;
-  if (!v->is_array()) fail(key, "must be an array of numbers, got " + shown(*v));
-  std::vector<double> out;
-  for (const auto& e : *v) {
-    if (!e.is_number()) fail(key, "must be an array of numbers, got " + shown(*v));
-    out.push_back(e.get<double>());
+  std::vector<double> out = fallback;
+  if (v) {
+    if (!v->is_array()) fail(key, "must be an array of numbers, got " + shown(*v));
+    out.clear();
+    for (const auto& e : *v) {
+      const bool infinite = e.is_string() && (e == "inf" || e == "-inf");
+      if (!e.is_number() && !infinite)
+        fail(key, "must be an array of numbers (\"inf\" and \"-inf\" allowed), got " + shown(*v));
+      out.push_back(infinite ? (e == "inf" ? 1.0 : -1.0) * std::numeric_limits<double>::infinity()
+                             : e.get<double>());
+    }
   }
+  json record = json::array();
+  for (double x : out) record.push_back(recorded(x));
+  resolved_[key] = record;
   return out;
 }
 
@@ -110,9 +138,9 @@ std::vector<double> ConfigReader::range(const std::string& key,
 
 json ConfigReader::object(const std::string& key) {
   const json* v = find(key);
-  if (!v) return json::object();
-  if (!v->is_object()) fail(key, "must be a JSON object, got " + shown(*v));
-  return *v;
+  if (v && !v->is_object()) fail(key, "must be a JSON object, got " + shown(*v));
+  resolved_[key] = v ? *v : json::object();
+  return resolved_[key];
 }
 
 void ConfigReader::finish() const {

@@ -34,6 +34,11 @@ class ConfigReader {
   // Throws if the object held keys that were never read.
   void finish() const;
 
+  // Every field read so far with the value in effect: the given one, else the default — what a
+  // run's config.json records. JSON has no infinity: an infinite number is written "inf"/"-inf",
+  // which numbers() and range() read back.
+  const json& resolved() const { return resolved_; }
+
   const std::string& where() const { return where_; }
 
  private:
@@ -43,6 +48,7 @@ class ConfigReader {
   json object_;
   std::string where_;
   std::set<std::string> known_;
+  json resolved_ = json::object();
 };
 
 // Applies "a.b.c=value" overrides (value parsed as JSON, else taken as a string) to `target`.
@@ -50,6 +56,9 @@ void apply_override(json& target, const std::string& assignment);
 
 // Reads a JSON file, naming the file and the parse error's position on failure.
 json read_json_file(const std::string& path);
+// `text` parsed, or a discarded value when it is not JSON — including a number too large for a
+// double, which the JSON library throws for even when asked not to throw.
+json parse_json_or_discarded(const std::string& text);
 
 // Arrays and objects nested deeper than this are refused before parsing: the JSON library's
 // recursion would overflow the stack long before a document that deep could mean anything.

@@ -29,6 +29,9 @@ struct EnvSpec {
   //   {"algorithm": {"*": {field: value}, "<algorithm name>": {...}}, "policy": {...}}
   // An algorithm takes only the fields its config has; "*" applies to every algorithm.
   json recommended = json::object();
+  // Every option the env was built with, defaults included (ConfigReader::resolved()): what a
+  // run's config.json records, and building the env again from it gives the same env.
+  json options = json::object();
 };
 
 // One value an env reports beside the reward: a scalar (one element) or a small array

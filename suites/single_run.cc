@@ -113,6 +113,11 @@ PreparedRun prepare_run(const RunRequest& request) {
                     {"deterministic", deterministic}}},
                   {"threads", request.threads},
                   {"git_revision", git_revision()}};
+  // "env"."options" and "policy" as given build the run (cache keys come from them); these are
+  // every option and field in effect, defaults included, for the reader
+  out.resolved["resolved"] = {{"env_options", out.env->spec().options},
+                              {"policy", agents::resolved_policy_config(
+                                             out.env->spec(), policy_config, where + ": policy")}};
   return out;
 }
 

@@ -58,6 +58,7 @@ class Ant : public MujocoEnv {
                   " is not a body of ant.xml (valid: 1.." + std::to_string(model()->nbody - 1) +
                   ", 1 = torso)");
     r.finish();
+    mutable_spec().options = r.resolved();
     mutable_spec().observation_space = Space::box(observation_size(), -kInf, kInf);
     mutable_spec().action_space = actuator_space(model());
   }

@@ -42,6 +42,7 @@ class Hopper : public MujocoEnv {
         reset_noise_scale_(r.number("reset_noise_scale", 5e-3, 0, 10)),
         exclude_x_(r.flag("exclude_current_positions_from_observation", true)) {
     r.finish();
+    mutable_spec().options = r.resolved();
     mutable_spec().observation_space =
         Space::box(model()->nq - (exclude_x_ ? 1 : 0) + model()->nv, -kInf, kInf);
     mutable_spec().action_space = actuator_space(model());

@@ -64,6 +64,7 @@ class Humanoid : public MujocoEnv {
         include_qfrc_actuator_(r.flag("include_qfrc_actuator_in_observation", true)),
         include_cfrc_ext_(r.flag("include_cfrc_ext_in_observation", true)) {
     r.finish();
+    mutable_spec().options = r.resolved();
     mutable_spec().observation_space = Space::box(observation_size(), -kInf, kInf);
     mutable_spec().action_space = actuator_space(model());
   }

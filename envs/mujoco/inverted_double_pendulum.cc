@@ -38,6 +38,7 @@ class InvertedDoublePendulum : public MujocoEnv {
         healthy_reward_(r.number("healthy_reward", 10.0, -1e6, 1e6)),
         reset_noise_scale_(r.number("reset_noise_scale", 0.1, 0, 10)) {
     r.finish();
+    mutable_spec().options = r.resolved();
     mutable_spec().action_space = actuator_space(model());
     tip_site_ = mj_name2id(model(), mjOBJ_SITE, "tip");
     TANDEM_CHECK(tip_site_ >= 0, "inverted_double_pendulum.xml has no site 'tip'");

@@ -28,6 +28,7 @@ class InvertedPendulum : public MujocoEnv {
                   mujoco_asset_path("inverted_pendulum.xml"), r.integer("frame_skip", 2, 1, 1000)),
         reset_noise_scale_(r.number("reset_noise_scale", 0.01, 0, 10)) {
     r.finish();
+    mutable_spec().options = r.resolved();
     mutable_spec().action_space = actuator_space(model());
     // the cached expert (algorithms/expert.h): PPO balances within 32k steps (seconds: tests
     // use it)

@@ -36,6 +36,7 @@ class Reacher : public MujocoEnv {
         reward_dist_weight_(r.number("reward_dist_weight", 1.0, -1e6, 1e6)),
         reward_control_weight_(r.number("reward_control_weight", 1.0, 0, 1e6)) {
     r.finish();
+    mutable_spec().options = r.resolved();
     mutable_spec().action_space = actuator_space(model());
     fingertip_ = mj_name2id(model(), mjOBJ_BODY, "fingertip");
     target_ = mj_name2id(model(), mjOBJ_BODY, "target");

@@ -37,6 +37,7 @@ class Swimmer : public MujocoEnv {
         reset_noise_scale_(r.number("reset_noise_scale", 0.1, 0, 10)),
         exclude_xy_(r.flag("exclude_current_positions_from_observation", true)) {
     r.finish();
+    mutable_spec().options = r.resolved();
     mutable_spec().observation_space = Space::box(observation_size(), -kInf, kInf);
     mutable_spec().action_space = actuator_space(model());
   }

@@ -46,6 +46,7 @@ class Walker2d : public MujocoEnv {
         reset_noise_scale_(r.number("reset_noise_scale", 5e-3, 0, 10)),
         exclude_x_(r.flag("exclude_current_positions_from_observation", true)) {
     r.finish();
+    mutable_spec().options = r.resolved();
     mutable_spec().observation_space = Space::box(observation_size(), -kInf, kInf);
     mutable_spec().action_space = actuator_space(model());
   }

@@ -48,6 +48,7 @@ struct XmlEnvOptions {
   double ctrl_cost_weight = 0.1;
   double reset_noise_scale = 0.01;
   int64_t max_episode_steps = 1000;
+  json resolved;  // every option with its default (EnvSpec::options)
 };
 
 // Reads and checks every option before the model is loaded; messages name the XML file.
@@ -71,6 +72,7 @@ XmlEnvOptions read_options(const json& options) {
   o.reset_noise_scale = r.number("reset_noise_scale", o.reset_noise_scale, 0, 10);
   o.max_episode_steps = r.integer("max_episode_steps", o.max_episode_steps, 1, 100000000);
   r.finish();
+  o.resolved = r.resolved();
 
   if (!std::ifstream(o.xml).good()) {
     throw Error(o.xml + ": model file not found or not readable (" + kId +
@@ -109,6 +111,7 @@ class XmlEnv : public MujocoEnv {
       }
     }
     spec.action_space = Space::box(low, high);
+    spec.options = o_.resolved;
   }
 
   // The rewarded body: by name, or body 1 when no name is given.

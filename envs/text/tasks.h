@@ -46,6 +46,8 @@ class TextTask {
   virtual double gold_reward(const std::string& prompt, const std::string& completion) const = 0;
   // The smallest and largest gold reward possible.
   virtual RewardRange reward_range() const = 0;
+  // Every option in effect, defaults included (the env's recorded "task" options).
+  virtual json options() const = 0;
 };
 
 // ---- sentiment ----
@@ -89,6 +91,7 @@ class SentimentTask : public TextTask {
   const std::vector<std::string>& prompts(PromptSplit split) const override;
   double gold_reward(const std::string& prompt, const std::string& completion) const override;
   RewardRange reward_range() const override { return {-5, 5}; }
+  json options() const override { return config_to_json(config_); }
 
   const SentimentLexicon& lexicon() const { return lexicon_; }
 
@@ -143,6 +146,7 @@ class SortTask : public TextTask {
   // Throws tandem::Error when the prompt is not "sort: <numbers> =".
   double gold_reward(const std::string& prompt, const std::string& completion) const override;
   RewardRange reward_range() const override { return {0, 1}; }
+  json options() const override { return config_to_json(config_); }
 
   static std::string format_prompt(const std::vector<int64_t>& numbers);      // "sort: 5 2 9 ="
   static std::string format_completion(const std::vector<int64_t>& numbers);  // " 2 5 9"

@@ -144,6 +144,8 @@ TextEnv::TextEnv(const std::string& task_name, ConfigReader r)
   // the sequence ends itself at max_new_tokens: the time limit never comes first
   mutable_spec().max_episode_steps = max_new_tokens_ + 1;
   mutable_spec().recommended = recommended_settings(*task_, max_new_tokens_);
+  mutable_spec().options = r.resolved();
+  mutable_spec().options["task"] = task_->options();
 }
 
 std::vector<float> TextEnv::observation() const {

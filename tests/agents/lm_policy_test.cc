@@ -19,8 +19,12 @@ TEST(LmPolicy, EvaluateReproducesTheLogProbsOfCachedSampling) {
   std::string why;
   if (!text::sentencepiece_available(&why)) GTEST_SKIP() << why;
   torch::manual_seed(0);
-  envs::VectorEnv envs([] { return envs::make_env("text/sort", {{"max_new_tokens", 6}}); }, 4, 1,
-                       /*auto_reset=*/false);
+  envs::VectorEnv envs(
+      [] {
+        return envs::make_env("text/sort", {{"max_new_tokens", 6}});
+      },
+      4, 1,
+      /*auto_reset=*/false);
   Policy policy = make_policy(envs.spec(), kTinyLm, "test");
   EXPECT_FALSE(policy->stateless());
   algorithms::RolloutCollector collector(envs, 3);
@@ -33,6 +37,36 @@ TEST(LmPolicy, EvaluateReproducesTheLogProbsOfCachedSampling) {
   torch::Tensor vdiff = ((e.value - b.values) * b.mask).abs().max();
   EXPECT_LT(vdiff.item<double>(), 1e-5);
   EXPECT_GT((e.entropy * b.mask).sum().item<double>(), 0.0);
+}
+
+// What config.json records under "resolved"/"policy": the architecture the env fixes (vocabulary,
+// context), the given fields, and every default (init, pretrain, eot_id); building a policy from
+// it gives the same model.
+TEST(LmPolicy, TheResolvedConfigHoldsEveryFieldAndBuildsTheSameModel) {
+  envs::EnvSpec spec;
+  spec.id = "spaces only";
+  spec.observation_space = envs::Space::box(21, 0, 300);
+  spec.action_space = envs::Space::discrete(300);
+  json given = kTinyLm;
+  given["start_from"] = "results/runs/somewhere";
+  const json resolved = resolved_policy_config(spec, given, "test");
+  EXPECT_EQ(resolved["vocab_size"], 300) << resolved.dump();
+  EXPECT_GE(resolved["context"].get<int64_t>(), 22);
+  EXPECT_EQ(resolved["width"], 32);
+  EXPECT_EQ(resolved["init"], "random");
+  EXPECT_EQ(resolved["eot_id"], 1);
+  EXPECT_TRUE(resolved["pretrain"].is_object() && !resolved["pretrain"].empty());
+  EXPECT_EQ(resolved["start_from"], "results/runs/somewhere");
+
+  json rebuilt = resolved;
+  rebuilt.erase("start_from");
+  Policy a = make_policy(spec, kTinyLm, "test"), b = make_policy(spec, rebuilt, "test");
+  EXPECT_EQ(a->describe(), b->describe());
+  EXPECT_EQ(resolved_policy_config(spec, rebuilt, "test"), [&] {
+    json r = resolved;
+    r.erase("start_from");
+    return r;
+  }());
 }
 
 TEST(LmPolicy, PpoRunsOnATextTaskThroughTheSameCode) {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -295,6 +296,36 @@ TEST_F(ConfigFiles, DeeplyNestedJsonIsRefusedBeforeParsing) {
       [&] { apply_override(target, "a=" + std::string(100000, '[') + std::string(100000, ']')); });
   EXPECT_TRUE(contains(message, "--set 'a'")) << message;
   EXPECT_TRUE(contains(message, "nested deeper")) << message;
+}
+
+// resolved() is what a run's config.json records: every field read, the default where none was
+// given; an infinite number is written "inf", which range() reads back.
+TEST(ConfigReader, ResolvedHoldsEveryFieldReadWithItsDefault) {
+  const double inf = std::numeric_limits<double>::infinity();
+  ConfigReader r(json{{"given", 2.5}, {"low", json::array({"-inf", 1})}}, "test");
+  EXPECT_EQ(r.number("given", 1.0, 0, 10), 2.5);
+  EXPECT_EQ(r.integer("steps", 7, 1, 100), 7);
+  EXPECT_EQ(r.flag("on", true), true);
+  EXPECT_EQ(r.text("mode", "fast", {"fast", "slow"}), "fast");
+  EXPECT_EQ(r.range("band", {0.7, inf}), (std::vector<double>{0.7, inf}));
+  EXPECT_EQ(r.range("low", {0, 1}), (std::vector<double>{-inf, 1}));
+  r.finish();
+  const json expected = {{"given", 2.5},
+                         {"steps", 7},
+                         {"on", true},
+                         {"mode", "fast"},
+                         {"band", json::array({0.7, "inf"})},
+                         {"low", json::array({"-inf", 1.0})}};
+  EXPECT_EQ(r.resolved(), expected) << r.resolved().dump();
+
+  ConfigReader again(r.resolved(), "again");
+  EXPECT_EQ(again.range("band", {0, 1}), (std::vector<double>{0.7, inf}));
+  const std::string message = error_of([] {
+    ConfigReader bad(json{{"band", json::array({"huge", 1})}}, "test");
+    bad.range("band", {0, 1});
+  });
+  EXPECT_TRUE(contains(message, "field 'band'")) << message;
+  EXPECT_TRUE(contains(message, "\"inf\"")) << message;
 }
 
 // Two test runs on one machine wrote into the same fixed-name folders under /tmp; every test

@@ -97,6 +97,22 @@ TEST_P(EnvConformance, SpecMatchesTheEnv) {
   EXPECT_EQ(env->elapsed_steps(), 0);
 }
 
+// config.json records spec().options: every option in effect, defaults included, and an env
+// built from them is the same env.
+TEST_P(EnvConformance, OptionsRecordEveryDefaultAndRebuildTheSameEnv) {
+  auto env = make(GetParam());
+  const json& options = env->spec().options;
+  ASSERT_TRUE(options.is_object());
+  const json given = base_options(GetParam());
+  for (const auto& [key, value] : given.items()) EXPECT_TRUE(options.contains(key)) << key;
+  EXPECT_TRUE(options.contains("max_episode_steps") || options.contains("max_new_tokens"))
+      << options.dump();
+  auto again = make_env(GetParam(), options);
+  EXPECT_EQ(again->spec().options, options);
+  EXPECT_EQ(again->spec().max_episode_steps, env->spec().max_episode_steps);
+  EXPECT_EQ(again->reset(3), env->reset(3));
+}
+
 TEST_P(EnvConformance, SameSeedSameResetObservation) {
   auto env = make(GetParam()), other = make(GetParam());
   const std::vector<float> first = env->reset(11);

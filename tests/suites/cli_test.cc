@@ -54,6 +54,11 @@ TEST(Cli, TrainWritesTheRunFolderAndEvalReadsIt) {
   EXPECT_EQ(config["algorithm"]["config"]["epochs"], 10) << "defaults are written too";
   EXPECT_EQ(config["policy"]["hidden"], tandem::json({32, 32}));
   EXPECT_TRUE(config.contains("git_revision"));
+  // every env option and policy field in effect, defaults included
+  EXPECT_EQ(config["resolved"]["env_options"]["reset_noise_scale"], 0.01) << config.dump();
+  EXPECT_EQ(config["resolved"]["env_options"]["frame_skip"], 2);
+  EXPECT_EQ(config["resolved"]["policy"]["hidden"], tandem::json({32, 32}));
+  EXPECT_TRUE(config["resolved"]["policy"].contains("log_std_init")) << config.dump();
   // one metrics line at the start and one per evaluation after
   std::ifstream metrics(dir / "metrics.jsonl");
   int lines = 0;

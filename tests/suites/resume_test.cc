@@ -254,6 +254,7 @@ TEST(Resume, CtrlCWritesACheckpointAndSaysHowToResume) {
 // An offline learner stops after the minibatch under way (between two evaluations: its partial
 // sums go into the checkpoint too).
 TEST(Resume, CtrlCStopsAnOfflineLearnerBetweenMinibatches) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   expect_ctrl_c_resumes("dpo",
                         "--env text/sort --algo dpo --seed 2 --steps 2048 --eval-interval 256 "
                         "--eval-episodes 8 --set pairs=128 --set heldout_pairs=32",

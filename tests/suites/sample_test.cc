@@ -17,6 +17,7 @@
 #include "envs/registry.h"
 #include "envs/text/text_env.h"
 #include "tests/suites/run_tandem.h"
+#include "tests/text_support.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -44,6 +45,7 @@ const tandem::text::TextEnv& sort_env() {
 }
 
 TEST(Sample, APromptGetsCompletionsAndTheirGoldReward) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   const std::string prompt = "sort: 5 2 9 1 =";
   Output o = run(std::string("sample --env text/sort ") + kTiny + " --samples 3 --json --prompt '" +
                  prompt + "'");
@@ -66,6 +68,7 @@ TEST(Sample, APromptGetsCompletionsAndTheirGoldReward) {
 }
 
 TEST(Sample, ReadsPromptsFromStandardInputOneALine) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   const fs::path input = fs::temp_directory_path() / "tandem_sample_test_prompts.txt";
   std::ofstream(input) << "sort: 4 3 =\n\nsort: 9 8 7 =\n";
   Output o = run(std::string("sample --env text/sort ") + kTiny + " --json < " + input.string());
@@ -78,6 +81,7 @@ TEST(Sample, ReadsPromptsFromStandardInputOneALine) {
 }
 
 TEST(Sample, ACheckpointsGreedyCompletionsAreThatPolicysOwn) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   // a run folder as `tandem train` leaves it: config.json beside checkpoint.pt
   const fs::path dir = fs::temp_directory_path() / "tandem_sample_test_run";
   fs::remove_all(dir);
@@ -123,6 +127,7 @@ TEST(Sample, ACheckpointsGreedyCompletionsAreThatPolicysOwn) {
 }
 
 TEST(Sample, ARejectedPromptIsReportedAndTheOthersAnswered) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   Output o = run(std::string("sample --env text/sort ") + kTiny +
                  " --json --prompt hello --prompt 'sort: 2 1 ='");
   EXPECT_EQ(o.status, 1) << o.text;

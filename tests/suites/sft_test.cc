@@ -1,11 +1,12 @@
 // SFT / behaviour cloning imitates its demonstrator, on control (an expert PPO run's episodes on
 // InvertedPendulum) and on text (best-of-4 completions of the base model on text/sort).
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "algorithms/metrics.h"
 #include "suites/single_run.h"
+#include "tests/text_support.h"
 
 namespace tandem::suites {
 namespace {
@@ -37,12 +38,13 @@ TEST(Sft, ClonesAnExpertOnInvertedPendulum) {
   // measured: 29.6 -> 1000.0 (the expert's demonstrations return 1000)
   EXPECT_GT(cloned.final_eval.return_mean, 500.0) << "start " << start;
   EXPECT_GT(cloned.final_eval.return_mean, 10 * start);
-  EXPECT_NEAR(lines.back()["sft/demonstrator_return"].get<double>(),
-              expert.final_eval.return_mean, 1e-9)
+  EXPECT_NEAR(lines.back()["sft/demonstrator_return"].get<double>(), expert.final_eval.return_mean,
+              1e-9)
       << "the expert acts deterministically, as in its evaluation";
 }
 
 TEST(Sft, ImitatesBestOfFourCompletionsOnSort) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   RunRequest sft = request("text/sort", "sft", 1000, "sort");
   sft.set = {"demonstrations=500", "best_of=4"};
   train_run(sft);

@@ -8,6 +8,7 @@
 
 #include "envs/error.h"
 #include "tests/suites/suite_text.h"
+#include "tests/text_support.h"
 
 namespace tandem::suites {
 namespace {
@@ -78,6 +79,7 @@ TEST(Suite, FullSchemaExpandsSeedMajor) {
 }
 
 TEST(Suite, AlgorithmsOverrideBudgetAndFieldsByTaskKind) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   Suite s = parse(R"({
     "tasks": [{"env": "InvertedPendulum-v5", "kind": "control"},
               {"env": "Hopper-v5", "kind": "control", "steps": 5000},
@@ -239,6 +241,7 @@ TEST(Suite, TheSmokeSuiteParses) {
 }
 
 TEST(Suite, EveryShippedSuiteParses) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   const fs::path dir = fs::path(TANDEM_TEST_DATA).parent_path().parent_path() / "suites";
   std::map<std::string, size_t> runs;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -275,6 +278,7 @@ const char* kProtocol = R"({
   "seeds": 2})";
 
 TEST(Suite, ProtocolAddsReferencesAndOneFeedbackSetPerTask) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   const Suite s = parse(kProtocol);
   ASSERT_TRUE(s.protocol);
   std::vector<std::string> labels;
@@ -350,6 +354,7 @@ TEST(Suite, ProtocolRefusesAContenderWithItsOwnFeedbackOrStart) {
 }
 
 TEST(Suite, ClaimsNameContendersAndTasks) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   std::string text = kProtocol;
   text.insert(text.rfind('}'), R"(, "claims": [{"claim": "DPO beats RLHF", "a": "dpo", "b": "rlhf"},
       {"claim": "on Hopper", "a": "rlhf", "b": "dpo", "tasks": ["hopper_few"]}])");

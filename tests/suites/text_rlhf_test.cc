@@ -2,12 +2,13 @@
 // once, cached for every later test): PPO with the gold reward raises the gold reward; a
 // Bradley–Terry reward model learns held-out preferences well above chance; PPO against that
 // learned reward (RLHF) raises the gold reward it never sees.
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "algorithms/metrics.h"
 #include "suites/single_run.h"
+#include "tests/text_support.h"
 
 namespace tandem::suites {
 namespace {
@@ -37,6 +38,7 @@ std::vector<json> metrics_of(const std::string& dir) {
 }
 
 TEST(TextRlhf, PpoWithTheGoldRewardRaisesIt) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   const std::string dir = fresh_dir("ppo_gold");
   train_run(sort_request("ppo", 12000, dir));
   const auto lines = metrics_of(dir);
@@ -50,6 +52,7 @@ TEST(TextRlhf, PpoWithTheGoldRewardRaisesIt) {
 }
 
 TEST(TextRlhf, RewardModelThenPpoOnTheLearnedReward) {
+  TANDEM_SKIP_WITHOUT_TEXT();
   const std::string rm_dir = fresh_dir("reward_model");
   RunRequest rm = sort_request("reward_model", 3000, rm_dir);
   rm.set = {"pairs=1000", "heldout_pairs=300", "learning_rate=3e-4", "temperature=0.05"};
