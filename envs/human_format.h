@@ -1,4 +1,5 @@
-// Numbers for people: "1.25M" steps, "3m07s" of time — progress bars and ETAs.
+// Numbers for people: "1.25M" steps, "3m07s" of time, "0.8125" of a score — progress bars, ETAs
+// and the metrics progress lines show.
 #pragma once
 
 #include <cmath>
@@ -28,6 +29,14 @@ inline std::string human_seconds(double s) {
   } else {
     std::snprintf(buf, sizeof(buf), "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
   }
+  return buf;
+}
+
+// A metric's value with four significant digits: a text task's 0.8125 is not "0.8", a return of
+// 1000 is not "1000.0", and 2.5e-05 keeps its digits.
+inline std::string human_value(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.4g", x);
   return buf;
 }
 

@@ -62,9 +62,7 @@ double now_seconds() {
 
 std::string value_text(const std::optional<double>& v) {
   if (!v) return "?";
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f", *v);
-  return buf;
+  return human_value(*v);
 }
 
 std::string bar(double fraction, int width) {

@@ -3,8 +3,20 @@
 
 #include <gtest/gtest.h>
 
+#include "envs/human_format.h"
+
 namespace tandem::suites {
 namespace {
+
+// The runner's "done" lines and progress bars showed "eval/return_mean 0.8" for a text task's
+// 0.8125 (one decimal everywhere): values keep four significant digits.
+TEST(HumanFormat, MetricValuesKeepSignificantDigits) {
+  EXPECT_EQ(human_value(0.8125), "0.8125");
+  EXPECT_EQ(human_value(0.0421875), "0.04219");
+  EXPECT_EQ(human_value(1000.0), "1000");
+  EXPECT_EQ(human_value(154.2371), "154.2");
+  EXPECT_EQ(human_value(-3.5e-05), "-3.5e-05");
+}
 
 TEST(Eta, KindsKeepTheirOwnRates) {
   EtaModel m;
