@@ -31,10 +31,14 @@ agents::TrajectoryReward load_reward_model(const std::string& run_dir,
     throw Error(run_dir +
                 ": no reward_model.json / reward_model.pt (is it the folder of a "
                 "finished `reward_model` run?)");
-  const json info = read_json_file(info_path);
-  agents::TrajectoryReward reward = agents::make_trajectory_reward(
-      policy, spec.observation_space.flat_size(), spec.action_space.flat_size(),
-      info.value("mlp", json::object()), info_path, info.value("pooling", std::string("last")));
+  // read as a config, so a field of the wrong type (or a file that is not an object) is an error
+  // naming the file and the field
+  ConfigReader info(read_json_file(info_path), info_path);
+  const json mlp = info.object("mlp");
+  const std::string pooling = info.text("pooling", "last");
+  agents::TrajectoryReward reward =
+      agents::make_trajectory_reward(policy, spec.observation_space.flat_size(),
+                                     spec.action_space.flat_size(), mlp, info_path, pooling);
   load_reward_model_weights(weights, reward);
   return reward;
 }

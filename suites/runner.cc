@@ -251,6 +251,14 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
   std::vector<envs::CacheBuildStatus> builds;
   double builds_looked = -1;
   const std::string cache_dir = text::default_cache_dir();
+  // rates measured by earlier suites on this machine: an estimate before this suite's own
+  // (the repository's reference rates first, suites/eta_rates.json, so that a new machine's first
+  // suite has an estimate while its first runs wait for the cache builds)
+  const std::string rates_path = cache_dir + "/eta_rates.json";
+  if (options.remembered_rates) {
+    eta.load_remembered(std::string(TANDEM_SOURCE_DIR) + "/suites/eta_rates.json");
+    eta.load_remembered(rates_path);
+  }
   auto kind_of = [](const SuiteRun* run) { return run->task->env_id + " " + run->algorithm->name; };
   auto eta_text = [&](int64_t /*steps_now*/) {
     std::vector<EtaModel::Running> now;
@@ -423,9 +431,12 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
       // a resumed run's time covers only its rest: it would make its kind look faster
       if (status.ok() && !ended_worker.resumed && ended_worker.first_line_at) {
         const int64_t measured = ended_worker.run->steps() - ended_worker.first_line_steps;
-        if (measured > 0)
+        if (measured > 0) {
           eta.finished(kind_of(ended_worker.run), measured,
-                       now_seconds() - *ended_worker.first_line_at);
+                       now_seconds() - *ended_worker.first_line_at,
+                       *ended_worker.first_line_at - ended_worker.started);
+          if (options.remembered_rates) eta.remember(rates_path);
+        }
       }
       char head[64];
       std::snprintf(head, sizeof(head), "[%*lld/%lld] ",

@@ -160,11 +160,12 @@ void check_named_files(const PreparedRun& run, const RunRequest& request) {
           algorithms::load_reward_model(reward_model, *run.policy, run.env->spec());
       // loading takes tensors of any shape: compare with the model this run would build
       const std::string info_path = reward_model + "/reward_model.json";
-      const json info = read_json_file(info_path);
+      ConfigReader info(read_json_file(info_path), info_path);
+      const json mlp = info.object("mlp");
+      const std::string pooling = info.text("pooling", "last");
       agents::TrajectoryReward fresh = agents::make_trajectory_reward(
           *run.policy, run.env->spec().observation_space.flat_size(),
-          run.env->spec().action_space.flat_size(), info.value("mlp", json::object()), info_path,
-          info.value("pooling", std::string("last")));
+          run.env->spec().action_space.flat_size(), mlp, info_path, pooling);
       const std::string difference = agents::shape_difference(*fresh, *loaded);
       if (!difference.empty()) throw Error(misfit + difference);
     } catch (const c10::Error& e) {

@@ -13,6 +13,7 @@
 
 #include "agents/policy_factory.h"
 #include "algorithms/checkpoint.h"
+#include "algorithms/reward_model.h"
 #include "envs/error.h"
 #include "envs/registry.h"
 #include "tests/error_of.h"
@@ -44,6 +45,31 @@ TEST(ModuleLoad, StartFromARunOfAnotherEnvIsRefusedNamingTheFileAndTheShape) {
   // the same policy's own checkpoint loads
   EXPECT_NO_THROW(make_policy(*envs::make_env("InvertedPendulum-v5", json::object()),
                               {{"start_from", run.string()}}, "policy config"));
+  fs::remove_all(run);
+}
+
+// fuzz/fuzz_side_files: a reward_model.json that is not an object ("7"), or whose field has
+// another type, threw the JSON library's type_error 306/302 past every handler.
+TEST(ModuleLoad, ARewardModelsSideFileOfTheWrongShapeIsNamedWithItsField) {
+  const fs::path run = fs::temp_directory_path() / "reward_run";
+  fs::create_directories(run);
+  auto env = envs::make_env("InvertedPendulum-v5", json::object());
+  Policy policy = make_policy(*env, json::object(), "test");
+  algorithms::RewardTrainingSettings settings;
+  auto reward = algorithms::make_reward_model(*policy, env->spec(), settings);
+  algorithms::save_reward_model(run.string(), reward, settings, json::object());
+  const std::string info = (run / "reward_model.json").string();
+  EXPECT_NO_THROW(algorithms::load_reward_model(run.string(), *policy, env->spec()));
+
+  std::ofstream(info) << " 7";
+  std::string message =
+      error_of([&] { algorithms::load_reward_model(run.string(), *policy, env->spec()); });
+  EXPECT_EQ(message.rfind(info + ": expected a JSON object, got number", 0), 0u) << message;
+
+  std::ofstream(info) << R"({"pooling": 5})";
+  message = error_of([&] { algorithms::load_reward_model(run.string(), *policy, env->spec()); });
+  EXPECT_NE(message.find(info + ": field 'pooling' must be a string"), std::string::npos)
+      << message;
   fs::remove_all(run);
 }
 

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "envs/human_format.h"
 
 namespace tandem::suites {
@@ -39,6 +42,65 @@ TEST(Eta, KindsKeepTheirOwnRates) {
   auto tail = m.remaining({{"hopper", 0, 10000, 1.0}}, {}, 2);
   ASSERT_TRUE(tail.has_value());
   EXPECT_DOUBLE_EQ(*tail, 300.0 - 1.0);
+}
+
+// A run's start-up (process, model build) comes before its first metrics line: queued runs cost
+// it too. The quickest one counts: a run that waited for a cache build started slowly once.
+TEST(Eta, QueuedRunsCostTheirKindsQuickestStartUp) {
+  EtaModel m;
+  m.finished("pendulum ppo", 1000, 5.0, 12.0);  // waited for the expert
+  m.finished("pendulum ppo", 1000, 5.0, 2.0);
+  auto eta = m.remaining({}, {{"pendulum ppo", 1000}, {"pendulum ppo", 1000}}, 2);
+  ASSERT_TRUE(eta.has_value());
+  EXPECT_DOUBLE_EQ(*eta, 2.0 + 5.0);
+  // a running run with progress is past its start-up
+  auto running = m.remaining({{"pendulum ppo", 500, 1000, 4.0}}, {}, 1);
+  ASSERT_TRUE(running.has_value());
+  EXPECT_DOUBLE_EQ(*running, 2.5);
+}
+
+// A cold start had no estimate ("--") until a run finished, then guessed unmeasured kinds at the
+// mean run of the kinds measured: the quickstart's first estimate was 52 s for 315 s left. Rates a
+// suite measured are remembered for the next one on the machine.
+TEST(Eta, RatesRememberedFromAnEarlierSuiteEstimateBeforeAnyRunEnds) {
+  const std::string path = (std::filesystem::temp_directory_path() / "eta_rates.json").string();
+  std::filesystem::remove(path);
+  EtaModel first;
+  first.load_remembered(path);  // none yet
+  EXPECT_FALSE(first.remaining({{"pendulum dpo", 0, 1000, 1.0}}, {}, 1).has_value());
+  first.finished("pendulum dpo", 1000, 50.0, 3.0);  // 0.05 s per pair after a 3 s start-up
+  first.remember(path);
+  first.finished("sort ppo", 100, 3.0);
+  first.remember(path);
+
+  EtaModel next;
+  next.load_remembered(path);
+  // nothing finished in this suite: the remembered rates, not "--"
+  auto eta = next.remaining({{"pendulum dpo", 0, 2000, 1.0}}, {{"sort ppo", 200}}, 1);
+  ASSERT_TRUE(eta.has_value());
+  EXPECT_DOUBLE_EQ(*eta, (3.0 + 2000 * 0.05 - 1.0) + 200 * 0.03);
+  // the remembered rate comes before a running run's first, noisy steps
+  auto early = next.remaining({{"sort ppo", 10, 100, 2.0}}, {}, 1);
+  ASSERT_TRUE(early.has_value());
+  EXPECT_DOUBLE_EQ(*early, 0.03 * 90);
+  // this suite's own finished runs come first
+  next.finished("sort ppo", 100, 6.0);
+  auto own = next.remaining({}, {{"sort ppo", 100}}, 1);
+  ASSERT_TRUE(own.has_value());
+  EXPECT_DOUBLE_EQ(*own, 6.0);
+  // and replace the remembered rate of their kind, keeping the others
+  next.remember(path);
+  EtaModel third;
+  third.load_remembered(path);
+  auto both = third.remaining({}, {{"sort ppo", 100}, {"pendulum dpo", 100}}, 1);
+  ASSERT_TRUE(both.has_value());
+  EXPECT_DOUBLE_EQ(*both, 6.0 + (3.0 + 5.0));
+
+  // a damaged file is no rates, never an error
+  std::ofstream(path) << "{ not json";
+  EtaModel damaged;
+  damaged.load_remembered(path);
+  EXPECT_FALSE(damaged.remaining({}, {{"sort ppo", 100}}, 1).has_value());
 }
 
 }  // namespace

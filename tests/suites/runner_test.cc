@@ -353,6 +353,7 @@ TEST(Runner, WithoutATerminalAProgressLineComesAtAFixedInterval) {
   options.display = tandem::suites::RunnerOptions::Display::kLines;
   options.progress_interval_seconds = 0.5;
   options.report = false;
+  options.remembered_rates = false;  // "--" until this suite measures something
   const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
   ::testing::internal::CaptureStdout();
   const auto outcome = tandem::suites::run_suite(suite, options);
@@ -403,6 +404,46 @@ TEST(Runner, CacheBuildsShowAsTheirOwnLines) {
       << "the progress lines carry it\n"
       << out;
   EXPECT_NE(out.find("cache: expert for a test built after about"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
+// A suite's first runs wait for cache builds and nothing of its own is measured for minutes: the
+// rates an earlier suite measured on this machine (the cache folder's eta_rates.json) give an ETA
+// from the first progress line, and this suite's finished runs update them.
+TEST(Runner, RatesRememberedInTheCacheGiveAnEtaBeforeAnyRunEnds) {
+  const fs::path dir = fresh_dir("remembered_rates");
+  const fs::path cache = dir / "cache";
+  fs::create_directories(cache);
+  // one run of this kind took 7200 s for 1024 steps: a made-up rate the ETA must show
+  std::ofstream(cache / "eta_rates.json") << R"({"version": 1, "rates": {"InvertedPendulum-v5 ppo":
+            {"seconds": 7200, "steps": 1024, "runs": 1, "startup": 0}}})";
+  const char* before = std::getenv("TANDEM_CACHE_DIR");
+  const std::string saved = before ? before : "";
+  ::setenv("TANDEM_CACHE_DIR", cache.c_str(), 1);
+  const fs::path wrapper = dir / "worker.sh";  // a slow start: no run has progress at first
+  std::ofstream(wrapper) << "#!/bin/sh\nsleep 2\nexec " << kTandem << " \"$@\"\n";
+  tandem::suites::RunnerOptions options = quiet_options_with_worker(dir, wrapper);
+  options.display = tandem::suites::RunnerOptions::Display::kLines;
+  options.progress_interval_seconds = 0.5;
+  options.report = false;
+  const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
+  ::testing::internal::CaptureStdout();
+  const auto outcome = tandem::suites::run_suite(suite, options);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  if (before)
+    ::setenv("TANDEM_CACHE_DIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TANDEM_CACHE_DIR");
+  EXPECT_TRUE(outcome.ok());
+  EXPECT_NE(out.find("0/2 runs ended, 2 running, 0/2.0k steps, 0m00s elapsed, ETA 1h59m"),
+            std::string::npos)
+      << "the remembered rate, before anything of this suite is measured\n"
+      << out;
+  // the finished runs replaced the made-up rate with their own
+  const tandem::json rates = tandem::read_json_file((cache / "eta_rates.json").string());
+  const tandem::json& pendulum = rates["rates"]["InvertedPendulum-v5 ppo"];
+  EXPECT_EQ(pendulum["runs"], 2) << rates.dump();
+  EXPECT_LT(pendulum["seconds"].get<double>(), 600) << rates.dump();
   fs::remove_all(dir);
 }
 
