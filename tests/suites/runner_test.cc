@@ -343,16 +343,46 @@ TEST(Runner, AWorkerDeafToTheFirstStopIsEndedAfterTheGracePeriod) {
   fs::remove_all(dir);
 }
 
-// Not on a terminal (nohup, tee, a Slurm log), the runner printed nothing until a run ended; it
-// prints a plain progress line at a fixed interval.
-TEST(Runner, WithoutATerminalAProgressLineComesAtAFixedInterval) {
-  const fs::path dir = fresh_dir("lines");
-  const fs::path wrapper = dir / "worker.sh";  // a slow start: the runs last seconds
-  std::ofstream(wrapper) << "#!/bin/sh\nsleep 2\nexec " << kTandem << " \"$@\"\n";
+// TANDEM_CACHE_DIR set to `cache` for the life of this object, then put back as it was.
+class ScopedCacheDir {
+ public:
+  explicit ScopedCacheDir(const fs::path& cache) {
+    const char* before = std::getenv("TANDEM_CACHE_DIR");
+    had_ = before != nullptr;
+    if (had_) saved_ = before;
+    ::setenv("TANDEM_CACHE_DIR", cache.c_str(), 1);
+  }
+  ~ScopedCacheDir() {
+    if (had_)
+      ::setenv("TANDEM_CACHE_DIR", saved_.c_str(), 1);
+    else
+      ::unsetenv("TANDEM_CACHE_DIR");
+  }
+
+ private:
+  bool had_ = false;
+  std::string saved_;
+};
+
+// Options for a run of the tiny suite in `dir` that prints plain progress lines every 0.5 s, its
+// workers starting `sleep_seconds` late (no report).
+tandem::suites::RunnerOptions progress_line_options(const fs::path& dir, int sleep_seconds) {
+  const fs::path wrapper = dir / "worker.sh";
+  std::ofstream(wrapper) << "#!/bin/sh\nsleep " << sleep_seconds << "\nexec " << kTandem
+                         << " \"$@\"\n";
   tandem::suites::RunnerOptions options = quiet_options_with_worker(dir, wrapper);
   options.display = tandem::suites::RunnerOptions::Display::kLines;
   options.progress_interval_seconds = 0.5;
   options.report = false;
+  return options;
+}
+
+// Not on a terminal (nohup, tee, a Slurm log), the runner printed nothing until a run ended; it
+// prints a plain progress line at a fixed interval.
+TEST(Runner, WithoutATerminalAProgressLineComesAtAFixedInterval) {
+  const fs::path dir = fresh_dir("lines");
+  // a slow start: the runs last seconds
+  tandem::suites::RunnerOptions options = progress_line_options(dir, 2);
   options.remembered_rates = false;  // "--" until this suite measures something
   const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
   ::testing::internal::CaptureStdout();
@@ -371,15 +401,8 @@ TEST(Runner, CacheBuildsShowAsTheirOwnLines) {
   const fs::path dir = fresh_dir("cache_lines");
   const fs::path cache = dir / "cache";
   fs::create_directories(cache / "experts");
-  const char* before = std::getenv("TANDEM_CACHE_DIR");
-  const std::string saved = before ? before : "";
-  ::setenv("TANDEM_CACHE_DIR", cache.c_str(), 1);
-  const fs::path wrapper = dir / "worker.sh";
-  std::ofstream(wrapper) << "#!/bin/sh\nsleep 3\nexec " << kTandem << " \"$@\"\n";
-  tandem::suites::RunnerOptions options = quiet_options_with_worker(dir, wrapper);
-  options.display = tandem::suites::RunnerOptions::Display::kLines;
-  options.progress_interval_seconds = 0.5;
-  options.report = false;
+  ScopedCacheDir scoped(cache);
+  const tandem::suites::RunnerOptions options = progress_line_options(dir, 3);
   const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
   const fs::path entry = cache / "experts" / "pendulum";
   auto build = std::make_unique<tandem::envs::CacheBuild>(entry.string(), "expert for a test", 1000,
@@ -394,10 +417,6 @@ TEST(Runner, CacheBuildsShowAsTheirOwnLines) {
   const auto outcome = tandem::suites::run_suite(suite, options);
   const std::string out = ::testing::internal::GetCapturedStdout();
   builder.join();
-  if (before)
-    ::setenv("TANDEM_CACHE_DIR", saved.c_str(), 1);
-  else
-    ::unsetenv("TANDEM_CACHE_DIR");
   EXPECT_TRUE(outcome.ok());
   EXPECT_NE(out.find("cache: building expert for a test (a one-off"), std::string::npos) << out;
   EXPECT_NE(out.find("  cache: building expert for a test: 250/1.0k env steps"), std::string::npos)
@@ -417,23 +436,13 @@ TEST(Runner, RatesRememberedInTheCacheGiveAnEtaBeforeAnyRunEnds) {
   // one run of this kind took 7200 s for 1024 steps: a made-up rate the ETA must show
   std::ofstream(cache / "eta_rates.json") << R"({"version": 1, "rates": {"InvertedPendulum-v5 ppo":
             {"seconds": 7200, "steps": 1024, "runs": 1, "startup": 0}}})";
-  const char* before = std::getenv("TANDEM_CACHE_DIR");
-  const std::string saved = before ? before : "";
-  ::setenv("TANDEM_CACHE_DIR", cache.c_str(), 1);
-  const fs::path wrapper = dir / "worker.sh";  // a slow start: no run has progress at first
-  std::ofstream(wrapper) << "#!/bin/sh\nsleep 2\nexec " << kTandem << " \"$@\"\n";
-  tandem::suites::RunnerOptions options = quiet_options_with_worker(dir, wrapper);
-  options.display = tandem::suites::RunnerOptions::Display::kLines;
-  options.progress_interval_seconds = 0.5;
-  options.report = false;
+  ScopedCacheDir scoped(cache);
+  // a slow start: no run has progress at first
+  const tandem::suites::RunnerOptions options = progress_line_options(dir, 2);
   const auto suite = tandem::suites::load_suite(tiny_suite(dir).string());
   ::testing::internal::CaptureStdout();
   const auto outcome = tandem::suites::run_suite(suite, options);
   const std::string out = ::testing::internal::GetCapturedStdout();
-  if (before)
-    ::setenv("TANDEM_CACHE_DIR", saved.c_str(), 1);
-  else
-    ::unsetenv("TANDEM_CACHE_DIR");
   EXPECT_TRUE(outcome.ok());
   EXPECT_NE(out.find("0/2 runs ended, 2 running, 0/2.0k steps, 0m00s elapsed, ETA 1h59m"),
             std::string::npos)
