@@ -252,11 +252,11 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
   double builds_looked = -1;
   const std::string cache_dir = text::default_cache_dir();
   // rates measured by earlier suites on this machine: an estimate before this suite's own
-  // (the repository's reference rates first, suites/eta_rates.json, so that a new machine's first
-  // suite has an estimate while its first runs wait for the cache builds)
+  // (the repository's reference rates first, results/reference/eta_rates.json, so that a new
+  // machine's first suite has an estimate while its first runs wait for the cache builds)
   const std::string rates_path = cache_dir + "/eta_rates.json";
   if (options.remembered_rates) {
-    eta.load_remembered(std::string(TANDEM_SOURCE_DIR) + "/suites/eta_rates.json");
+    eta.load_remembered(std::string(TANDEM_SOURCE_DIR) + "/results/reference/eta_rates.json");
     eta.load_remembered(rates_path);
   }
   auto kind_of = [](const SuiteRun* run) { return run->task->env_id + " " + run->algorithm->name; };

@@ -40,8 +40,8 @@ struct RunnerOptions {
   enum class Display { kAuto, kLive, kLines, kQuiet };
   Display display = Display::kAuto;       // kAuto: live on a terminal, lines otherwise
   double progress_interval_seconds = 30;  // kLines: a progress line this often
-  // the ETA starts from rates measured before (suites/eta_rates.json, then the cache folder's
-  // eta_rates.json, which this suite's finished runs update); off: only this suite's own
+  // the ETA starts from rates measured before (results/reference/eta_rates.json, then the cache
+  // folder's eta_rates.json, which this suite's finished runs update); off: only this suite's own
   bool remembered_rates = true;
 };
 

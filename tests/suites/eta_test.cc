@@ -83,7 +83,12 @@ TEST(Eta, RatesRememberedFromAnEarlierSuiteEstimateBeforeAnyRunEnds) {
   auto early = next.remaining({{"sort ppo", 10, 100, 2.0}}, {}, 1);
   ASSERT_TRUE(early.has_value());
   EXPECT_DOUBLE_EQ(*early, 0.03 * 90);
-  // this suite's own finished runs come first
+  // this suite's own finished runs come first, but a start-up slowed by a cache build does not
+  // replace a quicker one remembered
+  next.finished("pendulum dpo", 1000, 50.0, 137.0);
+  auto waited = next.remaining({}, {{"pendulum dpo", 1000}}, 1);
+  ASSERT_TRUE(waited.has_value());
+  EXPECT_DOUBLE_EQ(*waited, 3.0 + 50.0);
   next.finished("sort ppo", 100, 6.0);
   auto own = next.remaining({}, {{"sort ppo", 100}}, 1);
   ASSERT_TRUE(own.has_value());
