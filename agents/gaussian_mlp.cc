@@ -1,9 +1,13 @@
 #include "agents/gaussian_mlp.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/DistributionsHelper.h>
+#include <torch/torch.h>
+
 #include <cmath>
 #include <sstream>
 
-#include <torch/torch.h>
+#include "agents/fused_actor_critic.h"
 
 namespace tandem::agents {
 namespace {
@@ -40,6 +44,10 @@ GaussianMlpImpl::GaussianMlpImpl(int64_t obs_dim, int64_t act_dim, GaussianMlpCo
   critic_ = register_module("critic", make_mlp(obs_dim, config_.hidden, 1, 1.0));
   log_std_ = register_parameter("log_std", torch::full({act_dim}, config_.log_std_init));
   normalizer_ = register_module("normalizer", RunningNormalizer(obs_dim, config_.obs_clip));
+  // the same tensors as the modules' parameters (loading or flattening them replaces their
+  // storage, not the tensors), kept so the hot paths do not walk the module tree each call
+  actor_params_ = actor_->parameters();
+  critic_params_ = critic_->parameters();
 }
 
 torch::Tensor GaussianMlpImpl::preprocess(const torch::Tensor& raw_obs, bool update) {
@@ -57,11 +65,44 @@ torch::Tensor GaussianMlpImpl::log_prob(const torch::Tensor& mean,
 ActResult GaussianMlpImpl::act(const torch::Tensor& obs, const PolicyState& state,
                                bool deterministic) {
   torch::NoGradGuard no_grad;
+  if (obs.size(0) == 1 && obs.scalar_type() == torch::kFloat32 && obs.is_contiguous())
+    return act_single(obs, deterministic);
   ActResult r;
   torch::Tensor mean = actor_->forward(obs);  // [N, A]
   r.action = deterministic ? mean : mean + torch::exp(log_std_) * torch::randn_like(mean);
-  r.log_prob = log_prob(mean, r.action);             // [N]
-  r.value = critic_->forward(obs).squeeze(-1);       // [N]
+  r.log_prob = log_prob(mean, r.action);        // [N]
+  r.value = critic_->forward(obs).squeeze(-1);  // [N]
+  return r;
+}
+
+// One env's step (the rollout's usual batch): the same numbers as the batched path, by plain
+// loops, and the noise drawn from torch's generator exactly as randn_like draws it for a tensor
+// this small (one normal_distribution<double> sample per element), so the random stream is the
+// same.
+ActResult GaussianMlpImpl::act_single(const torch::Tensor& obs, bool deterministic) {
+  const ActOne one = act_one(obs.data_ptr<float>(), actor_params_, critic_params_);
+  ActResult r;
+  r.action = torch::empty({1, act_dim_});
+  r.log_prob = torch::empty({1});
+  r.value = torch::full({1}, one.value);
+  float* action = r.action.data_ptr<float>();
+  const float* log_std = log_std_.data_ptr<float>();
+  std::vector<float> noise(act_dim_, 0.0f);
+  if (!deterministic) {
+    auto* generator = at::get_generator_or_default<at::CPUGeneratorImpl>(
+        c10::nullopt, at::detail::getDefaultCPUGenerator());
+    std::lock_guard<std::mutex> lock(generator->mutex_);
+    for (float& n : noise)
+      n = static_cast<float>(at::normal_distribution<double>(0.0, 1.0)(generator));
+  }
+  float sum = 0;
+  for (int64_t j = 0; j < act_dim_; ++j) {
+    const float std = std::exp(log_std[j]);
+    action[j] = one.mean[j] + std * noise[j];
+    const float z = (action[j] - one.mean[j]) * std::exp(-log_std[j]);
+    sum += -0.5f * z * z - log_std[j] - static_cast<float>(kLogSqrt2Pi);
+  }
+  r.log_prob.data_ptr<float>()[0] = sum;
   return r;
 }
 
@@ -71,12 +112,16 @@ torch::Tensor GaussianMlpImpl::value(const torch::Tensor& obs, const PolicyState
 
 EvaluateResult GaussianMlpImpl::evaluate(const TrajectoryBatch& batch) {
   EvaluateResult r;
-  torch::Tensor mean = actor_->forward(batch.obs);                  // [B, T, A]
-  r.log_prob = log_prob(mean, batch.actions);                       // [B, T]
+  const int64_t rows = batch.size(), steps = batch.horizon();
+  // actor, Gaussian log-density and critic as one autograd node (fused_actor_critic.h)
+  auto [log_prob, value] =
+      log_prob_and_value(batch.obs.reshape({-1, obs_dim_}), batch.actions.reshape({-1, act_dim_}),
+                         actor_params_, log_std_, critic_params_);
+  r.log_prob = log_prob.view({rows, steps});
+  r.value = value.view({rows, steps});
   // entropy of a diagonal Gaussian: Σ (log σ + ½ log 2πe), the same at every step
   torch::Tensor entropy = (log_std_ + kLogSqrt2Pi + 0.5).sum();
-  r.entropy = entropy.expand({batch.size(), batch.horizon()});
-  r.value = critic_->forward(batch.obs).squeeze(-1);                // [B, T]
+  r.entropy = entropy.expand({rows, steps});
   return r;
 }
 
@@ -98,9 +143,9 @@ std::vector<torch::Tensor> GaussianMlpImpl::critic_parameters() const {
 
 std::string GaussianMlpImpl::describe() const {
   std::ostringstream os;
-  os << "gaussian_mlp(obs " << obs_dim_ << ", act " << act_dim_ << ", hidden " << json(config_.hidden).dump()
-    
-     << ", normalize_obs " << (config_.normalize_obs ? "on" : "off") << ")";
+  os << "gaussian_mlp(obs " << obs_dim_ << ", act " << act_dim_ << ", hidden "
+     << json(config_.hidden).dump() << ", normalize_obs " << (config_.normalize_obs ? "on" : "off")
+     << ")";
   return os.str();
 }
 

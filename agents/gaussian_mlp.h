@@ -3,9 +3,9 @@
 // normalization saved with the checkpoint.
 #pragma once
 
-#include <vector>
-
 #include <torch/nn/modules/container/sequential.h>
+
+#include <vector>
 
 #include "agents/policy.h"
 #include "agents/running_normalizer.h"
@@ -49,10 +49,13 @@ class GaussianMlpImpl : public PolicyImpl {
   torch::Tensor log_std() const { return log_std_; }
 
  private:
+  ActResult act_single(const torch::Tensor& obs, bool deterministic);
+
   int64_t obs_dim_, act_dim_;
   GaussianMlpConfig config_;
   torch::nn::Sequential actor_{nullptr}, critic_{nullptr};
   torch::Tensor log_std_;  // [act_dim]
+  std::vector<torch::Tensor> actor_params_, critic_params_;
   RunningNormalizer normalizer_{nullptr};
 };
 

@@ -31,6 +31,10 @@ TrajectoryBatch TrajectoryBatch::select_rows(const torch::Tensor& index) const {
   return map_fields(*this, [&](const torch::Tensor& t) { return t.index_select(0, index); });
 }
 
+TrajectoryBatch TrajectoryBatch::slice_rows(int64_t start, int64_t end) const {
+  return map_fields(*this, [&](const torch::Tensor& t) { return t.slice(0, start, end); });
+}
+
 TrajectoryBatch TrajectoryBatch::flatten_steps() const {
   const int64_t steps = size() * horizon();
   TrajectoryBatch out = map_fields(*this, [&](const torch::Tensor& t) {

@@ -16,13 +16,13 @@ struct TrajectoryBatch {
   torch::Tensor env_obs;        // [B, T, obs_dim] float, as the env gave them: what reward models
                                 //   read (a policy's observation normalizer keeps moving)
   // filled by rollout collection (undefined for datasets)
-  torch::Tensor rewards;      // [B, T] float, the learner's reward (env's, or a reward model's)
-  torch::Tensor log_probs;    // [B, T] float, log π_old(a_t|s_t) at collection time
+  torch::Tensor rewards;        // [B, T] float, the learner's reward (env's, or a reward model's)
+  torch::Tensor log_probs;      // [B, T] float, log π_old(a_t|s_t) at collection time
   torch::Tensor ref_log_probs;  // [B, T] float, log π_ref(a_t|s_t) of the frozen start policy
-  torch::Tensor values;       // [B, T] float, V_old(s_t)
-  torch::Tensor next_values;  // [B, T] float, V_old(s_{t+1}); 0 after termination, V(final obs)
-                              //   after truncation
-  torch::Tensor episode_end;  // [B, T] bool, terminated or truncated at t (GAE stops here)
+  torch::Tensor values;         // [B, T] float, V_old(s_t)
+  torch::Tensor next_values;    // [B, T] float, V_old(s_{t+1}); 0 after termination, V(final obs)
+                                //   after truncation
+  torch::Tensor episode_end;    // [B, T] bool, terminated or truncated at t (GAE stops here)
   // filled by advantage estimation
   torch::Tensor advantages;  // [B, T] float
   torch::Tensor returns;     // [B, T] float, advantages + values
@@ -32,6 +32,8 @@ struct TrajectoryBatch {
 
   // Rows `index` (a 1-D long tensor) of every defined field.
   TrajectoryBatch select_rows(const torch::Tensor& index) const;
+  // Rows [start, end) of every defined field, as views (no copy).
+  TrajectoryBatch slice_rows(int64_t start, int64_t end) const;
   // [B, T, ...] -> [B*T, 1, ...]: every step its own length-1 trajectory. Valid only for
   // stateless policies; lets an algorithm shuffle steps rather than whole rows.
   TrajectoryBatch flatten_steps() const;

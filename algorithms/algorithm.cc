@@ -118,7 +118,7 @@ EvalStats RunContext::evaluate(agents::PolicyImpl& policy, bool deterministic) {
         env->set_evaluation(true);
         return env;
       },
-      options_.eval_episodes, seed, deterministic);
+      options_.eval_episodes, seed, deterministic, options_.threads);
 }
 
 void RunContext::set_reference(agents::Policy reference) {

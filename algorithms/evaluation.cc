@@ -1,13 +1,14 @@
 #include "algorithms/evaluation.h"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <set>
 
-#include <torch/torch.h>
-
 #include "algorithms/rollout.h"
+#include "envs/thread_pool.h"
 
 namespace tandem::algorithms {
 
@@ -25,8 +26,10 @@ double distinct_bigrams(const std::vector<std::vector<int64_t>>& sequences) {
 }
 
 EpisodeSet run_episodes(agents::PolicyImpl& policy, std::vector<std::unique_ptr<envs::Env>>& envs,
-                        const std::vector<std::vector<float>>& first_obs, bool deterministic) {
+                        const std::vector<std::vector<float>>& first_obs, bool deterministic,
+                        int threads) {
   torch::NoGradGuard no_grad;
+  ThreadPool pool(static_cast<int>(std::min<int64_t>(threads, envs.size())));
   const int64_t episodes = static_cast<int64_t>(envs.size());
   const envs::EnvSpec& spec = envs.front()->spec();
   const int64_t dim = spec.observation_space.flat_size();
@@ -52,26 +55,31 @@ EpisodeSet run_episodes(agents::PolicyImpl& policy, std::vector<std::unique_ptr<
     torch::Tensor policy_obs = policy.preprocess(obs, /*update=*/false);
     agents::ActResult a = policy.act(policy_obs, state, deterministic);
     state = a.state;
-    torch::Tensor alive = torch::zeros({episodes});
-    for (int64_t k = 0; k < episodes; ++k) alive[k] = running[k] ? 1.0f : 0.0f;
+    torch::Tensor alive = torch::empty({episodes});
+    for (int64_t k = 0; k < episodes; ++k) alive.data_ptr<float>()[k] = running[k] ? 1.0f : 0.0f;
     step_obs.push_back(policy_obs.clone());
     step_env_obs.push_back(obs.clone());
     torch::Tensor act = clip_to_space(a.action, spec.action_space).contiguous();
     step_actions.push_back(act.to(torch::kFloat32).reshape({episodes, act_dim}).clone());
     step_mask.push_back(alive);
     const float* as = act.data_ptr<float>();
-    for (int64_t k = 0; k < episodes; ++k) {
-      if (!running[k]) continue;
+    std::vector<char> ended(episodes, 0);
+    pool.parallel_for(episodes, [&](int64_t k) {
+      if (!running[k]) return;
       envs::StepResult r =
           envs[k]->step(std::vector<float>(as + k * act_dim, as + (k + 1) * act_dim));
       out.returns[k] += r.reward;
       out.lengths[k] += 1;
       set_row(k, r.obs);
       if (r.terminated || r.truncated) {
-        running[k] = false;
         out.summaries[k] = envs[k]->describe_episode();
-        --live;
+        ended[k] = 1;
       }
+    });
+    for (int64_t k = 0; k < episodes; ++k) {
+      if (!ended[k]) continue;
+      running[k] = false;
+      --live;
     }
   }
   agents::TrajectoryBatch& b = out.batch;
@@ -86,14 +94,14 @@ EpisodeSet run_episodes(agents::PolicyImpl& policy, std::vector<std::unique_ptr<
 
 EvalStats evaluate_policy(agents::PolicyImpl& policy,
                           const std::function<std::unique_ptr<envs::Env>()>& make_env,
-                          int64_t episodes, uint64_t seed, bool deterministic) {
+                          int64_t episodes, uint64_t seed, bool deterministic, int threads) {
   std::vector<std::unique_ptr<envs::Env>> envs;
   std::vector<std::vector<float>> first_obs;
   for (int64_t k = 0; k < episodes; ++k) {
     envs.push_back(make_env());
     first_obs.push_back(envs.back()->reset(seed + k));
   }
-  EpisodeSet set = run_episodes(policy, envs, first_obs, deterministic);
+  EpisodeSet set = run_episodes(policy, envs, first_obs, deterministic, threads);
 
   EvalStats s;
   const std::vector<double>& returns = set.returns;

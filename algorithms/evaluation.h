@@ -19,16 +19,18 @@ struct EpisodeSet {
   // obs (as the policy saw them), env_obs, actions (as the env got them: clipped to a Box
   // space, so an episode replays exactly), mask, episode_start
   agents::TrajectoryBatch batch;
-  std::vector<double> returns;   // the env's own (gold) return
+  std::vector<double> returns;  // the env's own (gold) return
   std::vector<int64_t> lengths;
-  std::vector<json> contexts;    // env.context() at each episode's start
-  std::vector<json> summaries;   // env.describe_episode() at each episode's end
+  std::vector<json> contexts;   // env.context() at each episode's start
+  std::vector<json> summaries;  // env.describe_episode() at each episode's end
 };
 
 // Steps every env (already reset; first_obs[k] its observation) with `policy` until all
 // episodes have ended. No gradients; the policy's observation statistics are not updated.
+// threads > 1 steps the envs on that many threads (the same episodes: each env is its own).
 EpisodeSet run_episodes(agents::PolicyImpl& policy, std::vector<std::unique_ptr<envs::Env>>& envs,
-                        const std::vector<std::vector<float>>& first_obs, bool deterministic);
+                        const std::vector<std::vector<float>>& first_obs, bool deterministic,
+                        int threads = 1);
 
 struct EvalStats {
   double return_mean = 0, return_std = 0, return_min = 0, return_max = 0;
@@ -49,6 +51,7 @@ double distinct_bigrams(const std::vector<std::vector<int64_t>>& sequences);
 // Runs `episodes` episodes, one per env copy, stepped together; env k is seeded `seed + k`.
 EvalStats evaluate_policy(agents::PolicyImpl& policy,
                           const std::function<std::unique_ptr<envs::Env>()>& make_env,
-                          int64_t episodes, uint64_t seed, bool deterministic = true);
+                          int64_t episodes, uint64_t seed, bool deterministic = true,
+                          int threads = 1);
 
 }  // namespace tandem::algorithms

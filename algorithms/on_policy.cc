@@ -6,14 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <map>
 
 #include "algorithms/checkpoint.h"
-#include "algorithms/divergence.h"
 #include "algorithms/gae.h"
 #include "algorithms/interrupt.h"
 #include "algorithms/reward_model.h"
 #include "algorithms/rollout.h"
+#include "algorithms/update_epochs.h"
 #include "envs/error.h"
 #include "envs/vector_env.h"
 
@@ -202,60 +201,12 @@ void OnPolicyAlgorithm::train(RunContext& ctx) {
 }
 
 json OnPolicyAlgorithm::update(const agents::TrajectoryBatch& batch, int64_t iteration) {
-  // explained variance of the stored values, before they move, over the valid steps only
-  const double explained = explained_variance(batch.values, batch.returns, batch.mask);
-
-  const agents::TrajectoryBatch data = policy_->stateless() ? batch.flatten_steps() : batch;
-  const int64_t rows = data.size();
-  const int64_t mb_size = std::max<int64_t>(1, rows / base_.minibatches);
-  std::map<std::string, double> sums;
-  int64_t updates = 0, epochs_run = 0;
-  for (int64_t epoch = 0; epoch < base_.epochs; ++epoch) {
-    ++epochs_run;
-    torch::Tensor order = torch::randperm(rows, torch::kLong);
-    std::map<std::string, double> epoch_sums;
-    int64_t epoch_updates = 0;
-    for (int64_t start = 0; start + mb_size <= rows; start += mb_size) {
-      agents::TrajectoryBatch mb = data.select_rows(order.slice(0, start, start + mb_size));
-      agents::EvaluateResult ev = policy_->evaluate(mb);
-      torch::Tensor adv =
-          base_.advantage_whitening == "minibatch" ? whiten(mb.advantages, mb.mask) : mb.advantages;
-      PolicyLoss pl = policy_loss(ev, mb, adv);
-      torch::Tensor vl = value_loss(ev.value, mb.values, mb.returns, mb.mask, base_.clip_value_loss,
-                                    base_.value_clip);
-      torch::Tensor loss = pl.loss + base_.value_coef * vl;
-      const double total = loss.item<double>();
-      if (!std::isfinite(total)) {
-        throw Error(name_ + ": the loss is " + std::to_string(total) + " at iteration " +
-                    std::to_string(iteration) + " (policy loss " +
-                    std::to_string(pl.loss.item<double>()) + ", value loss " +
-                    std::to_string(vl.item<double>()) +
-                    "); lower learning_rate or check the env's observations for NaN");
-      }
-      optimizer_->zero_grad();
-      loss.backward();
-      checked_gradient_norm({flat_->flat()}, base_.max_grad_norm, total, name_,
-                            "iteration " + std::to_string(iteration), divergence_knob());
-      optimizer_->step();
-
-      epoch_sums["losses/policy"] += pl.loss.item<double>();
-      epoch_sums["losses/value"] += vl.item<double>();
-      for (const auto& [key, value] : pl.stats) epoch_sums["losses/" + key] += value.item<double>();
-      ++epoch_updates;
-    }
-    json epoch_stats = json::object();
-    for (const auto& [key, value] : epoch_sums) {
-      sums[key] += value;
-      epoch_stats[key] = value / std::max<int64_t>(1, epoch_updates);
-    }
-    updates += epoch_updates;
-    if (stop_after_epoch(epoch_stats)) break;
-  }
-  json out = {{"losses/explained_variance", explained},
-              {"losses/epochs", epochs_run},
-              {"losses/updates", updates}};
-  for (const auto& [key, value] : sums) out[key] = value / std::max<int64_t>(1, updates);
-  return out;
+  UpdateEpochs how{
+      base_, name_, divergence_knob(),
+      [this](const agents::EvaluateResult& ev, const agents::TrajectoryBatch& mb,
+             const torch::Tensor& advantages) { return policy_loss(ev, mb, advantages); },
+      [this](const json& epoch_stats) { return stop_after_epoch(epoch_stats); }};
+  return update_epochs(*policy_, *optimizer_, flat_->flat(), batch, iteration, how);
 }
 
 }  // namespace tandem::algorithms

@@ -16,35 +16,56 @@
 
 namespace tandem::algorithms {
 
+namespace {
+
+// The policy's part of the loss: the clipped surrogate, with the approx KL and the clip fraction.
+struct Surrogate {
+  torch::Tensor loss, approx_kl, clip_fraction;
+};
+
+Surrogate clipped_surrogate(const torch::Tensor& log_prob, const torch::Tensor& old_log_prob,
+                            const torch::Tensor& advantages, const torch::Tensor& mask,
+                            double clip) {
+  Surrogate s;
+  torch::Tensor log_ratio = log_prob - old_log_prob;
+  torch::Tensor ratio = torch::exp(log_ratio);
+  torch::Tensor surrogate = -advantages * ratio;
+  torch::Tensor clipped = -advantages * torch::clamp(ratio, 1 - clip, 1 + clip);
+  s.loss = masked_mean(torch::max(surrogate, clipped), mask);
+
+  torch::NoGradGuard no_grad;
+  s.approx_kl = masked_mean((ratio - 1) - log_ratio, mask);
+  s.clip_fraction = masked_mean(((ratio - 1).abs() > clip).to(torch::kFloat32), mask);
+  return s;
+}
+
+}  // namespace
+
 PpoLoss ppo_loss(const torch::Tensor& log_prob, const torch::Tensor& old_log_prob,
                  const torch::Tensor& advantages, const torch::Tensor& values,
                  const torch::Tensor& old_values, const torch::Tensor& returns,
                  const torch::Tensor& entropy, const torch::Tensor& mask, const PpoConfig& config) {
   PpoLoss l;
-  torch::Tensor log_ratio = log_prob - old_log_prob;
-  torch::Tensor ratio = torch::exp(log_ratio);
-  torch::Tensor surrogate = -advantages * ratio;
-  torch::Tensor clipped = -advantages * torch::clamp(ratio, 1 - config.clip, 1 + config.clip);
-  l.policy = masked_mean(torch::max(surrogate, clipped), mask);
+  Surrogate s = clipped_surrogate(log_prob, old_log_prob, advantages, mask, config.clip);
+  l.policy = s.loss;
   l.value = value_loss(values, old_values, returns, mask, config.base.clip_value_loss,
                        config.base.value_clip);
   l.entropy = masked_mean(entropy, mask);
   l.total = l.policy + config.base.value_coef * l.value - config.entropy_coef * l.entropy;
-
-  torch::NoGradGuard no_grad;
-  l.approx_kl = masked_mean((ratio - 1) - log_ratio, mask);
-  l.clip_fraction = masked_mean(((ratio - 1).abs() > config.clip).to(torch::kFloat32), mask);
+  l.approx_kl = s.approx_kl;
+  l.clip_fraction = s.clip_fraction;
   return l;
 }
 
 PolicyLoss ppo_policy_loss(const agents::EvaluateResult& ev, const agents::TrajectoryBatch& mb,
                            const torch::Tensor& advantages, const PpoConfig& config) {
-  PpoLoss l = ppo_loss(ev.log_prob, mb.log_probs, advantages, ev.value.detach(), mb.values,
-                       mb.returns, ev.entropy, mb.mask, config);
-  return {l.policy - config.entropy_coef * l.entropy,
-          {{"entropy", l.entropy.detach()},
-           {"approx_kl", l.approx_kl},
-           {"clip_fraction", l.clip_fraction}}};
+  // the value loss is the shared update's (update_epochs.h)
+  Surrogate s = clipped_surrogate(ev.log_prob, mb.log_probs, advantages, mb.mask, config.clip);
+  torch::Tensor entropy = masked_mean(ev.entropy, mb.mask);
+  return {s.loss - config.entropy_coef * entropy,
+          {{"entropy", entropy.detach()},
+           {"approx_kl", s.approx_kl},
+           {"clip_fraction", s.clip_fraction}}};
 }
 
 namespace {

@@ -109,8 +109,19 @@ void poll_progress(Worker& w, const std::string& metric) {
     if (last.contains("env_steps") && last["env_steps"].is_number())
       w.steps_done = last["env_steps"].get<int64_t>();
     if (!w.first_line_at) {
-      w.first_line_at = now_seconds();
-      w.first_line_steps = w.steps_done;
+      // when the first line was written, by the run's own clock: a run that ends within one
+      // poll shows its first and last lines at once, and its steps would otherwise measure
+      // nothing (such runs never taught the ETA their rate)
+      const json& first = lines.front();
+      double since_first = 0;
+      if (first.contains("wall_seconds") && first["wall_seconds"].is_number() &&
+          last.contains("wall_seconds") && last["wall_seconds"].is_number())
+        since_first =
+            std::max(0.0, last["wall_seconds"].get<double>() - first["wall_seconds"].get<double>());
+      w.first_line_at = now_seconds() - since_first;
+      w.first_line_steps = first.contains("env_steps") && first["env_steps"].is_number()
+                               ? first["env_steps"].get<int64_t>()
+                               : w.steps_done;
     }
     if (last.contains(metric) && last[metric].is_number()) w.value = last[metric].get<double>();
   } catch (const Error&) {
