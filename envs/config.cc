@@ -46,6 +46,7 @@ void ConfigReader::fail(const std::string& key, const std::string& problem) cons
 }
 
 double ConfigReader::number(const std::string& key, double fallback, double lo, double hi) {
+  FieldDocs::note_read(key, FieldDocs::interval(lo, hi));
   const json* v = find(key);
   if (!v) {
     resolved_[key] = recorded(fallback);
@@ -63,6 +64,7 @@ double ConfigReader::number(const std::string& key, double fallback, double lo, 
 }
 
 int64_t ConfigReader::integer(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) {
+  FieldDocs::note_read(key, FieldDocs::interval(static_cast<double>(lo), static_cast<double>(hi)));
   const json* v = find(key);
   if (!v) {
     resolved_[key] = fallback;
@@ -79,6 +81,7 @@ int64_t ConfigReader::integer(const std::string& key, int64_t fallback, int64_t 
 }
 
 bool ConfigReader::flag(const std::string& key, bool fallback) {
+  FieldDocs::note_read(key, "true|false");
   const json* v = find(key);
   if (v && !v->is_boolean()) fail(key, "must be true or false, got " + shown(*v));
   const bool x = v ? v->get<bool>() : fallback;
@@ -88,6 +91,9 @@ bool ConfigReader::flag(const std::string& key, bool fallback) {
 
 std::string ConfigReader::text(const std::string& key, const std::string& fallback,
                                const std::vector<std::string>& allowed) {
+  std::string choices;
+  for (const auto& a : allowed) choices += (choices.empty() ? "" : "|") + a;
+  FieldDocs::note_read(key, choices.empty() ? "text" : choices);
   const json* v = find(key);
   if (!v) {
     resolved_[key] = fallback;
@@ -110,6 +116,7 @@ std::string ConfigReader::text(const std::string& key, const std::string& fallba
 
 std::vector<double> ConfigReader::numbers(const std::string& key,
                                           const std::vector<double>& fallback) {
+  FieldDocs::note_read(key, "list of numbers");
   const json* v = find(key);
   std::vector<double> out = fallback;
   if (v) {
@@ -132,11 +139,13 @@ std::vector<double> ConfigReader::numbers(const std::string& key,
 std::vector<double> ConfigReader::range(const std::string& key,
                                         const std::vector<double>& fallback) {
   std::vector<double> r = numbers(key, fallback);
+  FieldDocs::note_read(key, "[low, high]");
   if (r.size() != 2 || !(r[0] <= r[1])) fail(key, "must be [low, high] with low <= high");
   return r;
 }
 
 json ConfigReader::object(const std::string& key) {
+  FieldDocs::note_read(key, "object");
   const json* v = find(key);
   if (v && !v->is_object()) fail(key, "must be a JSON object, got " + shown(*v));
   resolved_[key] = v ? *v : json::object();
@@ -182,6 +191,17 @@ void apply_override(json& target, const std::string& assignment) {
     start = dot + 1;
   }
   *node = value;
+}
+
+void FieldDocs::note_read(const std::string& key, std::string range) {
+  FieldDocs* d = current();
+  if (!d) return;
+  for (auto& f : d->fields) {
+    if (f.key != key) continue;
+    if (f.help.empty()) f.range = std::move(range);
+    return;
+  }
+  d->fields.push_back({key, std::move(range), ""});
 }
 
 std::string FieldDocs::interval(double lo, double hi) {

@@ -102,6 +102,10 @@ class FieldDocs {
   static void note(const char* key, std::string range, const char* help) {
     if (FieldDocs* d = current()) d->fields.push_back({key, std::move(range), help});
   }
+  // A field read straight through a ConfigReader (an env's options, a policy's fields): its range
+  // and no help. A key already noted is kept, except that a later read's range replaces an
+  // earlier one's where neither came with help (range() reads through numbers()).
+  static void note_read(const std::string& key, std::string range);
   static std::string interval(double lo, double hi);
   std::vector<Field> fields;
 

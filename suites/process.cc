@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "envs/error.h"
 
@@ -53,9 +55,28 @@ pid_t spawn_process(const std::vector<std::string>& argv, const SpawnOptions& op
 }
 
 std::string ExitStatus::describe() const {
-  if (exited) return "exit status " + std::to_string(code);
+  const std::string head = reason.empty() ? "" : reason + ", ";
+  if (exited) return head + "exit status " + std::to_string(code);
   const char* name = ::strsignal(code);
-  return "killed by signal " + std::to_string(code) + " (" + (name ? name : "?") + ")";
+  return head + "killed by signal " + std::to_string(code) + " (" + (name ? name : "?") + ")";
+}
+
+ExitStatus capture_process(const std::vector<std::string>& argv, std::string* output) {
+  char path[] = "/tmp/tandem_capture_XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) throw Error(std::string("cannot create a temporary file: ") + std::strerror(errno));
+  ::close(fd);
+  ExitStatus status;
+  try {
+    status = run_process(argv, {path, false});
+  } catch (...) {
+    ::unlink(path);
+    throw;
+  }
+  std::ifstream in(path);
+  output->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  ::unlink(path);
+  return status;
 }
 
 bool wait_process(pid_t pid, bool block, ExitStatus* status) {
@@ -67,9 +88,9 @@ bool wait_process(pid_t pid, bool block, ExitStatus* status) {
   if (r == 0) return false;
   if (r < 0) throw Error("waitpid(" + std::to_string(pid) + ") failed: " + std::strerror(errno));
   if (WIFEXITED(raw)) {
-    *status = {true, WEXITSTATUS(raw)};
+    *status = {true, WEXITSTATUS(raw), ""};
   } else {
-    *status = {false, WIFSIGNALED(raw) ? WTERMSIG(raw) : 0};
+    *status = {false, WIFSIGNALED(raw) ? WTERMSIG(raw) : 0, ""};
   }
   return true;
 }

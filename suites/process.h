@@ -24,9 +24,14 @@ pid_t spawn_process(const std::vector<std::string>& argv, const SpawnOptions& op
 struct ExitStatus {
   bool exited = false;  // ended by exit(); else by a signal
   int code = 0;         // exit code, or the signal number
+  std::string reason;   // what ended it, where known (a Slurm task: "cancelled in Slurm", ...)
   bool ok() const { return exited && code == 0; }
-  std::string describe() const;  // "exit status 1", "killed by signal 9 (Killed)"
+  // "exit status 1", "killed by signal 9 (Killed)", or the reason before either
+  std::string describe() const;
 };
+
+// Runs argv to completion, its stdout and stderr captured into `output`.
+ExitStatus capture_process(const std::vector<std::string>& argv, std::string* output);
 
 // Waits for a child; with `block` false, returns false when it is still running.
 bool wait_process(pid_t pid, bool block, ExitStatus* status);

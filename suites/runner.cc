@@ -83,7 +83,7 @@ std::string last_log_line(const std::string& path) {
 struct Worker {
   const SuiteRun* run = nullptr;
   std::string dir;
-  pid_t pid = -1;
+  int64_t handle = -1;  // the executor's
   double started = 0;
   int64_t steps_done = 0;
   bool resumed = false;         // continued from a checkpoint: its time covers only the rest
@@ -222,6 +222,16 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
         1, static_cast<int64_t>(std::thread::hardware_concurrency()) / suite.threads);
   }
   jobs = std::max<int64_t>(1, std::min<int64_t>(jobs, static_cast<int64_t>(pending.size())));
+  const bool on_slurm = options.executor == "slurm";
+  std::unique_ptr<Executor> executor =
+      on_slurm ? make_slurm_executor(options.slurm, outcome.suite_dir, suite.name, suite.threads)
+               : make_local_executor(jobs);
+  // runs started at once: the local workers, or every run (one array: Slurm schedules them)
+  const int64_t capacity = on_slurm ? executor->capacity() : jobs;
+  // runs that progress at once, for the ETA: the local workers, or what the cluster holds
+  if (on_slurm)
+    jobs = std::max<int64_t>(
+        1, std::min<int64_t>(executor->parallel(), static_cast<int64_t>(pending.size())));
 
   RunnerOptions::Display display = options.display;
   if (display == RunnerOptions::Display::kAuto) {
@@ -236,10 +246,12 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
                                  : options.report_options.metrics.front().key;
 
   if (!quiet) {
-    std::printf("suite %s: %lld runs (%lld finished earlier), %lld worker%s, results in %s\n",
+    std::printf("suite %s: %lld runs (%lld finished earlier), %s, results in %s\n",
                 suite.name.c_str(), static_cast<long long>(selected.size()),
-                static_cast<long long>(outcome.skipped), static_cast<long long>(jobs),
-                jobs == 1 ? "" : "s", outcome.suite_dir.c_str());
+                static_cast<long long>(outcome.skipped),
+                on_slurm ? "a Slurm job array"
+                         : (std::to_string(jobs) + " worker" + (jobs == 1 ? "" : "s")).c_str(),
+                outcome.suite_dir.c_str());
     std::fflush(stdout);
   }
 
@@ -270,7 +282,13 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
     eta.load_remembered(std::string(TANDEM_SOURCE_DIR) + "/results/reference/eta_rates.json");
     eta.load_remembered(rates_path);
   }
-  auto kind_of = [](const SuiteRun* run) { return run->task->env_id + " " + run->algorithm->name; };
+  // env × algorithm × label: contenders of one algorithm cost differently (the quickstart's
+  // RLHF-PPO, RLHF-APA and AIHF are all `aihf`, with 1 or 3 reward-model rounds), and a kind
+  // measured on the cheapest label made the rest look cheap too
+  auto kind_of = [](const SuiteRun* run) {
+    const SuiteAlgorithm& a = *run->algorithm;
+    return run->task->env_id + " " + a.name + (a.label == a.name ? "" : " " + a.label);
+  };
   auto eta_text = [&](int64_t /*steps_now*/) {
     std::vector<EtaModel::Running> now;
     for (const auto& w : running)
@@ -344,6 +362,14 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
     w.run = run;
     w.dir = dir_of(*run);
     w.started = now_seconds();
+    // still queued or running in Slurm from an earlier `tandem run`: followed, never started twice
+    // (preparing its folder would delete what the running task writes)
+    if (auto handle = executor->in_flight(run->key())) {
+      w.handle = *handle;
+      w.resumed = true;
+      running.push_back(w);
+      return;
+    }
     const bool resumed = prepare_run_folder(w.dir, options.resume) == RunStart::kResume;
     w.resumed = resumed;
     const json request = {
@@ -370,39 +396,18 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
                                      "--out",
                                      w.dir,
                                      "--quiet"};
-    if (resumed) argv.push_back("--resume");
     const std::string log = w.dir + "/log.txt";
     // a resumed run's log keeps the interrupted attempt's lines above its own
     std::ofstream(log, resumed ? std::ios::app : std::ios::trunc)
         << "# tandem run " << suite.name << ": " << run->key() << "\n# " << shell_quote(argv)
-        << "\n";
-    w.pid = spawn_process(argv, {log, /*die_with_parent=*/true});
+        << (resumed ? " --resume" : "") << "\n";
+    w.handle = executor->start({run->key(), w.dir, argv, resumed});
     running.push_back(w);
   };
 
   while (!queue.empty() || !running.empty()) {
     if (g_stop_signal) {
-      // the workers got the terminal's SIGINT too; SIGTERM reaches them in every other case
-      for (const auto& w : running) ::kill(w.pid, SIGTERM);
-      // a worker writes its checkpoint at the next iteration; one inside a long step that does
-      // not look at the signal (a reward model's fit, a cache build) gets a second SIGTERM after
-      // a grace period, which ends it as usual: it resumes from its last checkpoint
-      const double asked = now_seconds();
-      std::vector<pid_t> alive;
-      for (const auto& w : running) alive.push_back(w.pid);
-      bool repeated = false;
-      while (!alive.empty()) {
-        ExitStatus ignored;
-        alive.erase(
-            std::remove_if(alive.begin(), alive.end(),
-                           [&](pid_t pid) { return wait_process(pid, /*block=*/false, &ignored); }),
-            alive.end());
-        if (!repeated && now_seconds() - asked > options.stop_grace_seconds) {
-          for (pid_t pid : alive) ::kill(pid, SIGTERM);
-          repeated = true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
+      executor->stop_all(options.stop_grace_seconds);
       event("interrupted (" + std::string(::strsignal(g_stop_signal)) + "): " +
             std::to_string(running.size() + queue.size()) + " runs unfinished; `tandem run " +
             (suite.source_file.empty() ? suite.name + ".json" : suite.source_file) +
@@ -411,7 +416,7 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
       outcome.interrupted = true;
       break;
     }
-    while (static_cast<int64_t>(running.size()) < jobs && !queue.empty()) {
+    while (static_cast<int64_t>(running.size()) < capacity && !queue.empty()) {
       const SuiteRun* run = queue.front();
       queue.pop_front();
       try {
@@ -423,10 +428,15 @@ RunnerOutcome run_phase(const Suite& suite, const RunnerOptions& options, bool a
         event("FAILED " + run->key() + ": could not start: " + e.what());
       }
     }
+    executor->submit();
+    if (on_slurm && !options.slurm.wait) {
+      outcome.detached = true;
+      return outcome;
+    }
     for (size_t i = 0; i < running.size();) {
       Worker& w = running[i];
       ExitStatus status;
-      if (!wait_process(w.pid, /*block=*/false, &status)) {
+      if (!executor->ended(w.handle, &status)) {
         poll_progress(w, metric);
         ++i;
         continue;
@@ -562,7 +572,7 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
   RunnerOutcome outcome = run_phase(tuning, first, /*allow_empty=*/true);
   const std::string suite_dir = (fs::path(options.results_dir) / suite.name).string();
   const std::string tuning_dir = (fs::path(options.results_dir) / tuning.name).string();
-  if (outcome.failed || outcome.interrupted) {
+  if (outcome.failed || outcome.interrupted || outcome.detached) {
     outcome.suite_dir = suite_dir;
     return outcome;
   }
@@ -602,6 +612,7 @@ RunnerOutcome run_suite(const Suite& suite, const RunnerOptions& options) {
   outcome.failures.insert(outcome.failures.end(), evaluation.failures.begin(),
                           evaluation.failures.end());
   outcome.interrupted = evaluation.interrupted;
+  outcome.detached = evaluation.detached;
   outcome.report_markdown = evaluation.report_markdown;
   outcome.report_html = evaluation.report_html;
   outcome.report_error = evaluation.report_error;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "suites/executor.h"
 #include "suites/report.h"
 #include "suites/suite.h"
 
@@ -43,6 +44,9 @@ struct RunnerOptions {
   // the ETA starts from rates measured before (results/reference/eta_rates.json, then the cache
   // folder's eta_rates.json, which this suite's finished runs update); off: only this suite's own
   bool remembered_rates = true;
+  // where runs execute (executor.h): "local" worker processes, or "slurm" (a job array)
+  std::string executor = "local";
+  SlurmOptions slurm;
 };
 
 struct RunnerOutcome {
@@ -57,6 +61,8 @@ struct RunnerOutcome {
   // a suite with tuning: the tasks whose tuning --only left unfinished, whose evaluation phase
   // did not start (not a failure)
   std::string waiting;
+  // --executor slurm --no-wait: the runs were submitted and are not followed (no report yet)
+  bool detached = false;
   bool ok() const { return failed == 0 && !interrupted && report_error.empty(); }
 };
 

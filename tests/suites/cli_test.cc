@@ -39,6 +39,42 @@ TEST(Cli, HelpAndListsTellTheTruth) {
   EXPECT_NE(algos.text.find("learning_rate"), std::string::npos);
 }
 
+// `list envs --options ENV`: every env option and policy field with its default and the range
+// the env or policy checks (the values below are Hopper-v5's and the MLP's own)
+TEST(Cli, ListEnvOptionsShowsEveryOptionWithDefaultAndRange) {
+  Output hopper = run("list envs --options Hopper-v5");
+  ASSERT_EQ(hopper.status, 0) << hopper.text;
+  auto line_of = [](const std::string& text, const std::string& key) {
+    const size_t at = text.find("\n  " + key + " ");
+    if (at == std::string::npos) return std::string();
+    return text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+  };
+  const std::string healthy = line_of(hopper.text, "healthy_reward");
+  EXPECT_NE(healthy.find("1.0"), std::string::npos) << hopper.text;
+  EXPECT_NE(healthy.find("["), std::string::npos) << healthy;  // its range
+  EXPECT_NE(line_of(hopper.text, "healthy_z_range").find("[low, high]"), std::string::npos)
+      << hopper.text;
+  const std::string hidden = line_of(hopper.text, "hidden");
+  EXPECT_NE(hidden.find("[64,64]"), std::string::npos) << hopper.text;
+  EXPECT_NE(line_of(hopper.text, "start_from"), "") << hopper.text;
+  EXPECT_NE(line_of(hopper.text, "frame_skip"), "") << hopper.text;
+  // every option the env records is listed
+  for (const char* key : {"forward_reward_weight", "ctrl_cost_weight", "reset_noise_scale",
+                          "terminate_when_unhealthy", "max_episode_steps"})
+    EXPECT_NE(line_of(hopper.text, key), "") << key << "\n" << hopper.text;
+
+  Output xml = run("list envs --options mujoco/xml");
+  ASSERT_EQ(xml.status, 0) << xml.text;
+  EXPECT_NE(line_of(xml.text, "reward").find("forward|zero"), std::string::npos) << xml.text;
+
+  Output unknown = run("list envs --options Hoper-v5");
+  EXPECT_NE(unknown.status, 0);
+  EXPECT_NE(unknown.text.find("Hopper-v5"), std::string::npos) << unknown.text;
+  Output wrong = run("list algorithms --options Hopper-v5");
+  EXPECT_NE(wrong.status, 0);
+  EXPECT_NE(wrong.text.find("list envs"), std::string::npos) << wrong.text;
+}
+
 TEST(Cli, TrainWritesTheRunFolderAndEvalReadsIt) {
   fs::path dir = fresh_dir("train");
   Output t =

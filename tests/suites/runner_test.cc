@@ -456,6 +456,36 @@ TEST(Runner, RatesRememberedInTheCacheGiveAnEtaBeforeAnyRunEnds) {
   fs::remove_all(dir);
 }
 
+// Contenders of one algorithm under two labels cost differently (the quickstart's RLHF-PPO and
+// AIHF are both `aihf`, with 1 and 3 reward-model rounds): each label is its own kind, else the
+// cheaper label's rate stood for both and the ETA ran ~30 % low.
+TEST(Runner, EachContenderLabelIsItsOwnKindOfRun) {
+  const fs::path dir = fresh_dir("label_kinds");
+  const fs::path cache = dir / "cache";
+  fs::create_directories(cache);
+  ScopedCacheDir scoped(cache);
+  const fs::path file = dir / "labels.json";
+  std::ofstream(file) << R"({
+    "tasks": [{"env": "InvertedPendulum-v5"}],
+    "algorithms": [{"name": "ppo", "config": {"steps_per_env": 256, "minibatches": 4, "epochs": 1},
+                    "policy": {"hidden": [8]}},
+                   {"name": "ppo", "label": "ppo_long", "policy": {"hidden": [8]},
+                    "config": {"steps_per_env": 256, "minibatches": 4, "epochs": 4}}],
+    "seeds": 1, "steps": 512, "eval": {"interval": 512, "episodes": 1}
+  })";
+  const auto suite = tandem::suites::load_suite(file.string());
+  ::testing::internal::CaptureStdout();
+  const auto outcome = tandem::suites::run_suite(suite, progress_line_options(dir, 2));
+  ::testing::internal::GetCapturedStdout();
+  ASSERT_TRUE(outcome.ok());
+  const tandem::json rates = tandem::read_json_file((cache / "eta_rates.json").string());
+  ASSERT_TRUE(rates["rates"].contains("InvertedPendulum-v5 ppo")) << rates.dump();
+  ASSERT_TRUE(rates["rates"].contains("InvertedPendulum-v5 ppo ppo_long")) << rates.dump();
+  EXPECT_EQ(rates["rates"]["InvertedPendulum-v5 ppo"]["runs"], 1) << rates.dump();
+  EXPECT_EQ(rates["rates"]["InvertedPendulum-v5 ppo ppo_long"]["runs"], 1) << rates.dump();
+  fs::remove_all(dir);
+}
+
 TEST(Runner, OnlySelectsRunsAndBadSuitesFailEarly) {
   const fs::path dir = fresh_dir("only");
   Output only = run("run " + tiny_suite(dir).string() + " --only seed-2 --results " +
