@@ -179,8 +179,10 @@ class Aihf : public OnPolicyAlgorithm {
     }
     if (!run_dir_.empty()) {
       json info = {{"round", round_}};
-      if (metrics.contains("rm/heldout_accuracy"))  // held out: preference pairs alone
+      if (metrics.contains("rm/heldout_accuracy")) {  // held out: preference pairs alone
         info["heldout_accuracy"] = metrics["rm/heldout_accuracy"];
+        info["heldout_ceiling"] = metrics["rm/heldout_ceiling"];
+      }
       save_reward_model(run_dir_, trainer_->reward(), config_.rm, info);
     }
     ++round_;

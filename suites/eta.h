@@ -6,8 +6,7 @@
 // left out: the runner adds the builds in progress on their own), else of its running ones; a kind
 // not measured yet is estimated from the rate remembered from earlier suites on this machine (the
 // cache folder's eta_rates.json), else at the mean time of the runs finished so far. The wall time
-// left is the work left spread over the workers, never less than the longest running run's
-// remainder.
+// left follows the runner's schedule: queued runs start, in order, on the worker that frees first.
 #pragma once
 
 #include <cstdint>

@@ -391,21 +391,31 @@ int main(int argc, char** argv) {
       auto outcome = tandem::suites::train_run(run);
       std::printf("run folder: %s%s\n", outcome.out_dir.c_str(),
                   outcome.resumed ? " (resumed from its checkpoint)" : "");
+      // a learned reward model (reward_model's, or AIHF's last round) and its held-out pairs
       const std::string reward_model = outcome.out_dir + "/reward_model.json";
+      std::string accuracy;
       if (std::filesystem::exists(reward_model)) {
-        // a reward model leaves the policy untouched: what it learned is its held-out accuracy
         const json info = tandem::read_json_file(reward_model);
-        std::printf(
-            "held-out pair accuracy: %.3f, against a ceiling of %.3f (the gold reward's own "
-            "accuracy on these noisy labels) (%.0f s)\n",
-            info.value("heldout_accuracy", 0.0), info.value("heldout_ceiling", 0.0),
-            outcome.wall_seconds);
+        if (info.contains("heldout_accuracy") && info.contains("heldout_ceiling")) {
+          char line[256];
+          std::snprintf(line, sizeof(line),
+                        "held-out pair accuracy: %.3f, against a ceiling of %.3f (the gold "
+                        "reward's own accuracy on these noisy labels)",
+                        info["heldout_accuracy"].get<double>(),
+                        info["heldout_ceiling"].get<double>());
+          accuracy = line;
+        }
+      }
+      // a reward model leaves the policy untouched: what it learned is its held-out accuracy
+      if (run.algorithm == "reward_model" && !accuracy.empty()) {
+        std::printf("%s (%.0f s)\n", accuracy.c_str(), outcome.wall_seconds);
         return 0;
       }
       // %.4g: control returns in the thousands and text gold rewards in [0, 1] both read well
       std::printf("final evaluation return: %.4g ± %.3g over %lld episodes (%.0f s)\n",
                   outcome.final_eval.return_mean, outcome.final_eval.return_std,
                   static_cast<long long>(run.eval_episodes), outcome.wall_seconds);
+      if (!accuracy.empty()) std::printf("its reward model's %s\n", accuracy.c_str());
       return 0;
     }
     if (*ev) {

@@ -1,8 +1,9 @@
 // `tandem run SUITE.json`: every run of a suite in parallel worker processes, then the report.
 //
-// Each run is one `tandem train ... --out RUN_DIR --quiet` process, started by fork + exec of
-// this very executable, its stdout and stderr in RUN_DIR/log.txt (which opens with the command,
-// so a failed run can be repeated by hand). Processes rather than threads or fork-only workers:
+// Each run is one `tandem train ... --out RUN_DIR --quiet` process, its stdout and stderr in
+// RUN_DIR/log.txt (which opens with the command, so a failed run can be repeated by hand),
+// started by an executor (executor.h): fork + exec of this very executable, or a task of a Slurm
+// job array. Processes rather than threads or fork-only workers:
 //   - a crash, an abort or an out-of-memory kill takes down one run, not the suite;
 //   - LibTorch's thread pools are not fork-safe once started (and validating the suite starts
 //     them), while exec gives every run a fresh process;

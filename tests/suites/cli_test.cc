@@ -75,6 +75,26 @@ TEST(Cli, ListEnvOptionsShowsEveryOptionWithDefaultAndRange) {
   EXPECT_NE(wrong.text.find("list envs"), std::string::npos) << wrong.text;
 }
 
+// `train --algo aihf` ended with its reward model's line, "held-out pair accuracy: 0.914, against
+// a ceiling of 0.000", instead of the policy it trained: it ends with the final evaluation return,
+// then its reward model's accuracy against the ceiling the pairs allow.
+TEST(Cli, AihfEndsWithItsReturnAndItsRewardModelsAccuracy) {
+  const fs::path dir = fresh_dir("aihf_last_line");
+  Output out =
+      run("train --env InvertedPendulum-v5 --algo aihf --steps 2048 --eval-interval 2048 "
+          "--eval-episodes 2 --set pairs=60 heldout_pairs=20 demonstrations=2 rounds=1 "
+          "--out " +
+          dir.string());
+  ASSERT_EQ(out.status, 0) << out.text;
+  const size_t final_line = out.text.find("final evaluation return: ");
+  const size_t rm_line = out.text.find("its reward model's held-out pair accuracy: ");
+  ASSERT_NE(final_line, std::string::npos) << out.text;
+  ASSERT_NE(rm_line, std::string::npos) << out.text;
+  EXPECT_LT(final_line, rm_line) << out.text;
+  EXPECT_EQ(out.text.find("ceiling of 0.000"), std::string::npos) << out.text;
+  fs::remove_all(dir);
+}
+
 TEST(Cli, TrainWritesTheRunFolderAndEvalReadsIt) {
   fs::path dir = fresh_dir("train");
   Output t =

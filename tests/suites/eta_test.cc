@@ -33,15 +33,35 @@ TEST(Eta, KindsKeepTheirOwnRates) {
   m.finished("text", 100, 10.0);     // 0.1 s per token
   m.finished("hopper", 1000, 30.0);  // 0.03 s per env step
   // running: text 40/100 (left 0.6 × 10 = 6 s); hopper 500/1000 (left 15 s)
-  // queued: text 200 (20 s), hopper 1000 (30 s), pairs 500 (never measured: the mean run, 20 s)
+  // queued: text 200 (20 s), hopper 1000 (30 s), pairs 500 (never measured: the mean run, 20 s),
+  // in that order on the worker free first: text after the text run (6 + 20), hopper after the
+  // hopper run (15 + 30), pairs after text (26 + 20)
   auto eta = m.remaining({{"text", 40, 100, 4.0}, {"hopper", 500, 1000, 15.0}},
                          {{"text", 200}, {"hopper", 1000}, {"pairs", 500}}, 2);
   ASSERT_TRUE(eta.has_value());
-  EXPECT_DOUBLE_EQ(*eta, (6.0 + 15.0 + 20.0 + 30.0 + 20.0) / 2);
+  EXPECT_DOUBLE_EQ(*eta, 6.0 + 20.0 + 20.0);
   // one long run left: its own remainder, not the work over the workers
   auto tail = m.remaining({{"hopper", 0, 10000, 1.0}}, {}, 2);
   ASSERT_TRUE(tail.has_value());
   EXPECT_DOUBLE_EQ(*tail, 300.0 - 1.0);
+}
+
+// The runner starts queued runs in order on the worker that frees first, so a long run queued last
+// starts late and decides the finish: the quickstart's last DPO run (50 s) made the estimate
+// "work / workers" read 50 s for 72 s left. The ETA follows the same schedule.
+TEST(Eta, TheLastLongRunStartsWhenAWorkerFrees) {
+  EtaModel m;
+  m.finished("short", 100, 10.0);
+  m.finished("long", 100, 50.0);
+  // two workers, 5 s left each; then short, short, long in this order
+  auto eta = m.remaining({{"short", 50, 100, 5.0}, {"short", 50, 100, 5.0}},
+                         {{"short", 100}, {"short", 100}, {"long", 100}}, 2);
+  ASSERT_TRUE(eta.has_value());
+  EXPECT_DOUBLE_EQ(*eta, 5.0 + 10.0 + 50.0) << "not (5 + 5 + 10 + 10 + 50) / 2 = 40";
+  // an idle worker takes a queued run at once
+  auto idle = m.remaining({}, {{"long", 100}, {"short", 100}}, 2);
+  ASSERT_TRUE(idle.has_value());
+  EXPECT_DOUBLE_EQ(*idle, 50.0);
 }
 
 // A run's start-up (process, model build) comes before its first metrics line: queued runs cost

@@ -132,6 +132,11 @@ TEST(Sample, ARejectedPromptIsReportedAndTheOthersAnswered) {
                  " --json --prompt hello --prompt 'sort: 2 1 ='");
   EXPECT_EQ(o.status, 1) << o.text;
   EXPECT_NE(o.text.find("prompt 1 (\"hello\")"), std::string::npos) << o.text;
+  // what a prompt must look like, in the task's words, not the code's ("use SortTask::prompts()")
+  EXPECT_NE(o.text.find("is not of the form 'sort: <numbers> =' (e.g. 'sort: 7 2 9 ='"),
+            std::string::npos)
+      << o.text;
+  EXPECT_EQ(o.text.find("SortTask"), std::string::npos) << o.text;
   ASSERT_EQ(json_lines(o.text).size(), 1u) << o.text;
   EXPECT_EQ(json_lines(o.text)[0]["prompt"], "sort: 2 1 =");
 
