@@ -35,6 +35,46 @@ void RunningNormalizerImpl::update(const torch::Tensor& batch) {
   count = total;
 }
 
+torch::Tensor RunningNormalizerImpl::state() const { return torch::cat({count_, mean_, var_}); }
+
+void RunningNormalizerImpl::merge_updates(const torch::Tensor& base, const torch::Tensor& updated) {
+  const int64_t d = mean_.size(0);
+  TORCH_CHECK(base.numel() == 1 + 2 * d && updated.size(1) == 1 + 2 * d,
+              "normalizer states of another size");
+  const torch::Tensor b = base.to(torch::kFloat64).contiguous();
+  const torch::Tensor u = updated.to(torch::kFloat64).contiguous();
+  const double* bs = b.data_ptr<double>();
+  const double c0 = bs[0];
+  double* mean = mean_.data_ptr<double>();
+  double* var = var_.data_ptr<double>();
+  double& count = *count_.data_ptr<double>();
+  count = c0;
+  for (int64_t j = 0; j < d; ++j) {
+    mean[j] = bs[1 + j];
+    var[j] = bs[1 + d + j];
+  }
+  for (int64_t r = 0; r < u.size(0); ++r) {
+    const double* us = u.data_ptr<double>() + r * (1 + 2 * d);
+    const double n = us[0] - c0;  // what this rank added
+    if (n <= 0) continue;
+    const double total = count + n;
+    for (int64_t j = 0; j < d; ++j) {
+      // the added batch's own mean and variance, from the base and the updated statistics
+      const double m0 = bs[1 + j], v0 = bs[1 + d + j];
+      const double bmean = (us[0] * us[1 + j] - c0 * m0) / n;
+      const double gap = bmean - m0;
+      const double bvar =
+          std::max(0.0, (us[0] * us[1 + d + j] - c0 * v0 - gap * gap * c0 * n / us[0]) / n);
+      // folded in as update() folds a batch
+      const double delta = bmean - mean[j];
+      const double m2 = var[j] * count + bvar * n + delta * delta * count * n / total;
+      mean[j] += delta * n / total;
+      var[j] = m2 / total;
+    }
+    count = total;
+  }
+}
+
 torch::Tensor RunningNormalizerImpl::normalize(const torch::Tensor& x) const {
   torch::Tensor in = x.to(torch::kFloat32).contiguous();
   torch::Tensor out = torch::empty_like(in);

@@ -16,6 +16,14 @@ class RunningNormalizerImpl : public torch::nn::Module {
   // clip((x - mean) / sqrt(var + eps), ±clip), same shape as x ([..., size]).
   torch::Tensor normalize(const torch::Tensor& x) const;
 
+  // The statistics as one float64 row: count, mean..., var...
+  torch::Tensor state() const;
+  // Data-parallel ranks start an iteration with the same statistics (`base`, a state() row) and
+  // each folds in its own rollout; `updated` holds their states, one row per rank. This sets the
+  // statistics to `base` with every rank's new observations folded in, rank by rank: what one
+  // normalizer fed all the ranks' batches would hold (to rounding), the same on every rank.
+  void merge_updates(const torch::Tensor& base, const torch::Tensor& updated);
+
   torch::Tensor mean() const { return mean_; }
   torch::Tensor var() const { return var_; }
   double count() const { return count_.item<double>(); }

@@ -23,8 +23,11 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 
+#include "agents/torch_seed.h"
 #include "algorithms/apa.h"
+#include "algorithms/data_parallel.h"
 #include "algorithms/demonstration_pairs.h"
 #include "algorithms/feedback.h"
 #include "algorithms/gae.h"
@@ -102,7 +105,8 @@ class Aihf : public OnPolicyAlgorithm {
     trainer_ = std::make_unique<RewardTrainer>(
         make_reward_model(current_policy(), ctx.spec(), config_.rm), config_.rm);
     set_reward_source(std::make_shared<LearnedRewardSource>(trainer_->reward()));
-    if (!ctx.checkpoint_path().empty())
+    // the reward model beside the run's files: rank 0's (data-parallel ranks hold the same one)
+    if (!ctx.checkpoint_path().empty() && !RunContext::secondary_rank())
       run_dir_ = std::filesystem::path(ctx.checkpoint_path()).parent_path().string();
   }
 
@@ -143,8 +147,13 @@ class Aihf : public OnPolicyAlgorithm {
   // Steps 1 and 2 of round `round_`.
   json reward_update() {
     std::vector<PreferencePair> demo_pairs;
-    if (config_.w_d > 0)
+    if (config_.w_d > 0) {
+      // data-parallel ranks sample on streams of their own, but their reward models must train
+      // on the same pairs (as many steps on each): the policy's answers y' come from one stream
+      std::optional<agents::TorchSeedScope> same_answers;
+      if (data_parallel()) same_answers.emplace(0x5eedull + static_cast<uint64_t>(round_));
       demo_pairs = demonstration_pairs(current_policy(), make_env_, demos_.episodes);
+    }
     // rows: the preference pairs, then the demonstration pairs
     std::vector<const PreferencePair*> pairs;
     for (const PreferencePair& p : prefs_.train) pairs.push_back(&p);

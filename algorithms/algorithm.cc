@@ -13,6 +13,7 @@
 
 #include "agents/policy_factory.h"
 #include "agents/torch_seed.h"
+#include "algorithms/data_parallel.h"
 #include "algorithms/divergence.h"
 #include "algorithms/interrupt.h"
 #include "algorithms/reward_source.h"
@@ -74,7 +75,8 @@ RunContext::RunContext(RunOptions options)
   if (auto set_blas_threads =
           reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
     set_blas_threads(std::max(1, options_.threads));
-  if (!options_.out_dir.empty()) {
+  // in a data-parallel run rank 0 alone writes the run's files (each rank its own checkpoint)
+  if (!options_.out_dir.empty() && !secondary_rank()) {
     metrics_ = std::make_unique<MetricsWriter>(options_.out_dir + "/metrics.jsonl");
     // samples only where an episode is worth reading (text): a control episode is numbers
     if (spec_.action_space.is_discrete())
@@ -183,6 +185,15 @@ std::string RunContext::checkpoint_path() const {
   return options_.out_dir.empty() ? "" : options_.out_dir + "/checkpoint.pt";
 }
 
+bool RunContext::writes_checkpoints() const {
+  return !checkpoint_path().empty() && !secondary_rank();
+}
+
+bool RunContext::secondary_rank() {
+  const DataParallel* dp = data_parallel();
+  return dp && dp->rank() > 0;
+}
+
 double RunContext::wall_seconds() const {
   return wall_offset_ +
          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -226,6 +237,7 @@ std::optional<EvalStats> RunContext::report(int64_t env_steps, const json& train
                                             agents::PolicyImpl& policy) {
   const bool last = env_steps >= options_.total_steps;
   check_metrics_finite(train_metrics, env_steps);  // also between evaluations
+  if (secondary_rank()) return std::nullopt;       // rank 0 evaluates, writes and shows progress
   std::optional<EvalStats> eval;
   if (env_steps >= next_eval_ || last) {
     eval = evaluate(policy, options_.eval_deterministic);

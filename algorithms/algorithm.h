@@ -66,12 +66,18 @@ class RunContext {
 
   // After each iteration: runs an evaluation when one is due (and always at the end of the
   // budget), writes a metrics line, moves the progress bar. Returns the evaluation, if any.
+  // On a secondary data-parallel rank it only checks the metrics are finite.
   std::optional<EvalStats> report(int64_t env_steps, const json& train_metrics,
                                   agents::PolicyImpl& policy);
   const std::optional<EvalStats>& last_evaluation() const { return last_eval_; }
 
   // Where the algorithm keeps its checkpoint ("" when the run writes no files).
   std::string checkpoint_path() const;
+  // Whether this process writes it: in a data-parallel run rank 0 alone does, and the other ranks
+  // resume from it too (one file: a kill can never leave the ranks' checkpoints out of step).
+  bool writes_checkpoints() const;
+  // A data-parallel rank other than 0: it trains, but writes no metrics and never evaluates.
+  static bool secondary_rank();
   // A checkpoint to continue from: options().resume and checkpoint_path() exists.
   bool resuming() const;
   // The run continues from a checkpoint at `env_steps`, taken `wall_seconds` into the run: the

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "algorithms/data_parallel.h"
 #include "envs/error.h"
 
 namespace tandem::algorithms {
@@ -21,6 +22,9 @@ void check_finite(double value, const std::string& learner, const std::string& q
 double checked_gradient_norm(const std::vector<at::Tensor>& parameters, double max_norm,
                              double loss, const std::string& learner, const std::string& where,
                              const std::string& knob) {
+  // data-parallel: the gradients become the mean over the ranks before the clip, and the loss
+  // checked is the mean too, so every rank takes the same step or stops with the same diagnosis
+  if (DataParallel* dp = data_parallel()) dp->average_gradients(parameters, &loss);
   check_finite(loss, learner, "the loss", where, knob);
   // an infinite max_norm measures without clipping (the clip coefficient stays above 1)
   const double norm = torch::nn::utils::clip_grad_norm_(

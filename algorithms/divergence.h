@@ -21,7 +21,8 @@ void check_finite(double value, const std::string& learner, const std::string& q
                   const std::string& where, const std::string& knob);
 
 // The loss, then the gradients' total norm after backward(): both must be finite. Clips the
-// gradients to max_norm when max_norm > 0. Returns the norm before clipping.
+// gradients to max_norm when max_norm > 0. Returns the norm before clipping. In a data-parallel
+// run (algorithms/data_parallel.h) it first averages the gradients and the loss over the ranks.
 double checked_gradient_norm(const std::vector<at::Tensor>& parameters, double max_norm,
                              double loss, const std::string& learner, const std::string& where,
                              const std::string& knob);

@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 
 #include "algorithms/checkpoint.h"
+#include "algorithms/data_parallel.h"
 #include "algorithms/demonstration_pairs.h"
 #include "algorithms/divergence.h"
 #include "algorithms/offline_checkpoint.h"
@@ -137,8 +138,10 @@ int64_t DpoTrainer::train(RunContext& ctx,
     bc_sum = p->value("bc_sum", 0.0);
   }
   OfflineCheckpoints* const checkpoints = checkpointing.checkpoints;
-  for (std::vector<int64_t> rows;
-       !(checkpoints && checkpoints->stopped()) && batches.next(&rows);) {
+  for (std::vector<int64_t> all_rows;
+       !(checkpoints && checkpoints->stopped()) && batches.next(&all_rows);) {
+    double scale = 1;  // data-parallel: this rank's share of the minibatch (data_parallel.h)
+    const std::vector<int64_t> rows = local_rows(all_rows, &scale);
     std::vector<const PreferencePair*> batch;
     for (int64_t i : rows) batch.push_back(pairs[i]);
     torch::Tensor index = torch::tensor(rows, torch::kLong);
@@ -147,6 +150,7 @@ int64_t DpoTrainer::train(RunContext& ctx,
     torch::Tensor loss = minibatch_loss(batch, ref.chosen.index_select(0, index),
                                         ref.rejected.index_select(0, index),
                                         batches.demonstration_mask(rows), weights, &l, &bc_nll);
+    if (scale != 1) loss = loss * scale;
     optimizer_->zero_grad();
     loss.backward();
     checked_gradient_norm({flat_->flat()}, settings_.max_grad_norm, loss.item<double>(), "dpo",

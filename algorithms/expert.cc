@@ -11,6 +11,7 @@
 #include "agents/torch_seed.h"
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
+#include "algorithms/data_parallel.h"
 #include "algorithms/evaluation.h"
 #include "envs/cache_build.h"
 #include "envs/error.h"
@@ -167,6 +168,7 @@ ExpertRun train_expert(const std::string& dir, const std::string& env_id, const 
     agents::TorchSeedScope seeded(kSeed);
     ThreadScope threads;
     torch::AutoGradMode grad(true);
+    WithoutDataParallel own_work;  // one rank builds the cache entry, the others wait
     RunContext ctx(o);
     make_algorithm("ppo", ppo, dir + "/train/config.json")->train(ctx);
     seconds = ctx.wall_seconds();

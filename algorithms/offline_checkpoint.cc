@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "algorithms/data_parallel.h"
 #include "algorithms/interrupt.h"
 
 namespace tandem::algorithms {
@@ -59,6 +60,7 @@ std::optional<json> OfflineCheckpoints::resume() {
 }
 
 void OfflineCheckpoints::save(const std::string& path, int64_t processed, const json& place) {
+  if (RunContext::secondary_rank()) return;  // rank 0 writes; every rank resumes from it
   save_checkpoint(path, policy_, optimizer_,
                   {{"algorithm", algorithm_},
                    {"env_steps", processed},
@@ -81,7 +83,7 @@ void OfflineCheckpoints::save(const std::string& path, int64_t processed, const 
 void OfflineCheckpoints::after_step(bool reported, int64_t processed,
                                     const std::function<json()>& place) {
   if (ctx_.checkpoint_path().empty()) {
-    if (const int signal = interrupt_signal()) ctx_.stop_interrupted(signal, processed);
+    if (const int signal = agreed_interrupt_signal()) ctx_.stop_interrupted(signal, processed);
     return;
   }
   const std::string dir = std::filesystem::path(ctx_.checkpoint_path()).parent_path().string();
@@ -93,7 +95,7 @@ void OfflineCheckpoints::after_step(bool reported, int64_t processed,
     save(dir + "/checkpoint-" + std::to_string(*it) + ".pt", processed, place());
     it = keep_.erase(it);
   }
-  const int signal = interrupt_signal();
+  const int signal = agreed_interrupt_signal();
   if (!reported && !signal) return;
   save(ctx_.checkpoint_path(), processed, place());
   if (signal) ctx_.stop_interrupted(signal, processed);
@@ -101,6 +103,8 @@ void OfflineCheckpoints::after_step(bool reported, int64_t processed,
 
 bool OfflineCheckpoints::should_stop(double heldout_score, json* metrics) {
   if (patience_ == 0) return false;
+  // data-parallel ranks stop together: on their mean score (the same on all, to rounding)
+  if (DataParallel* dp = data_parallel()) heldout_score = dp->mean(heldout_score);
   if (!best_ || heldout_score > *best_) {
     best_ = heldout_score;
     without_improvement_ = 0;

@@ -2,12 +2,14 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "agents/archive_file.h"
 #include "agents/module_load.h"
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
+#include "algorithms/data_parallel.h"
 #include "algorithms/divergence.h"
 #include "algorithms/feedback.h"
 #include "algorithms/offline_checkpoint.h"
@@ -122,15 +124,28 @@ RewardTrainer::Step RewardTrainer::step(const std::vector<const PreferencePair*>
                                         const std::vector<int64_t>& rows,
                                         const torch::Tensor& demonstration,
                                         const SourceWeights& weights) {
-  PairScores s = score(*reward_, pairs, rows);
-  torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected, demonstration, weights);
+  // data-parallel: this rank scores its share of the minibatch (data_parallel.h)
+  double scale = 1;
+  const std::vector<int64_t> mine = local_rows(rows, &scale);
+  torch::Tensor demonstration_mine = demonstration;
+  if (demonstration.defined() && mine.size() != rows.size()) {
+    std::vector<int64_t> at;
+    for (size_t k = 0; k < rows.size(); ++k)
+      if (std::find(mine.begin(), mine.end(), rows[k]) != mine.end()) at.push_back(k);
+    demonstration_mine = demonstration.index_select(0, torch::tensor(at, torch::kLong));
+  }
+  PairScores s = score(*reward_, pairs, mine);
+  torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected, demonstration_mine, weights);
+  if (scale != 1) loss = loss * scale;
   optimizer_->zero_grad();
   loss.backward();
   checked_gradient_norm(reward_->parameters(), settings_.max_grad_norm, loss.item<double>(),
                         "reward model", "step " + std::to_string(++steps_),
                         "lower learning_rate or clip the gradients (max_grad_norm)");
   optimizer_->step();
-  return {loss.item<double>(), (s.chosen > s.rejected).sum().item<int64_t>()};
+  int64_t right = scale == 0 ? 0 : (s.chosen > s.rejected).sum().item<int64_t>();
+  if (DataParallel* dp = data_parallel()) right = dp->sum(right);  // over the whole minibatch
+  return {loss.item<double>() / (scale == 0 ? 1 : scale), right};
 }
 
 double RewardTrainer::accuracy(const std::vector<PreferencePair>& pairs) {
@@ -231,7 +246,7 @@ class RewardModelAlgorithm : public Algorithm {
       }
       checkpoints.after_step(reported, batches.processed(), place);
     }
-    if (!ctx.checkpoint_path().empty()) {
+    if (!ctx.checkpoint_path().empty() && !RunContext::secondary_rank()) {
       const std::string dir = fs::path(ctx.checkpoint_path()).parent_path().string();
       save_reward_model(dir, trainer.reward(), config_.training,
                         {{"heldout_accuracy", trainer.accuracy(heldout)},

@@ -15,6 +15,7 @@
 
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
+#include "algorithms/data_parallel.h"
 #include "algorithms/divergence.h"
 #include "algorithms/feedback.h"
 #include "algorithms/flat_parameters.h"
@@ -115,11 +116,14 @@ class Sft : public Algorithm {
       heldout_score(&metrics);
       ctx.report(0, metrics, *policy_);
     }
-    for (std::vector<int64_t> rows; !checkpoints.stopped() && batches.next(&rows);) {
+    for (std::vector<int64_t> all_rows; !checkpoints.stopped() && batches.next(&all_rows);) {
+      double scale = 1;  // data-parallel: this rank's share of the minibatch (data_parallel.h)
+      const std::vector<int64_t> rows = local_rows(all_rows, &scale);
       std::vector<const Episode*> episodes;
       for (int64_t i : rows) episodes.push_back(all[i]);
       agents::TrajectoryBatch b = episodes_batch(episodes, policy_.get());
       torch::Tensor loss = sft_loss(policy_->evaluate(b).log_prob, b.mask);
+      if (scale != 1) loss = loss * scale;
       optimizer.zero_grad();
       loss.backward();
       checked_gradient_norm({flat.flat()}, config_.max_grad_norm, loss.item<double>(), "sft",

@@ -5,11 +5,28 @@
 #include <cmath>
 #include <map>
 
+#include "algorithms/data_parallel.h"
 #include "algorithms/divergence.h"
 #include "algorithms/gae.h"
 #include "envs/error.h"
 
 namespace tandem::algorithms {
+namespace {
+
+// An early stop is taken by every data-parallel rank or by none: on the ranks' mean statistics.
+json agreed(const json& stats) {
+  DataParallel* dp = data_parallel();
+  if (!dp) return stats;
+  std::vector<double> values;
+  for (auto it = stats.begin(); it != stats.end(); ++it) values.push_back(it->get<double>());
+  values = dp->mean(values);
+  json out = stats;
+  size_t k = 0;
+  for (auto it = out.begin(); it != out.end(); ++it) *it = values[k++];
+  return out;
+}
+
+}  // namespace
 
 json update_epochs(agents::PolicyImpl& policy, torch::optim::Optimizer& optimizer,
                    const torch::Tensor& flat_parameters, const agents::TrajectoryBatch& batch,
@@ -64,7 +81,7 @@ json update_epochs(agents::PolicyImpl& policy, torch::optim::Optimizer& optimize
       epoch_stats[key] = value / std::max<int64_t>(1, epoch_updates);
     }
     updates += epoch_updates;
-    if (how.stop_after_epoch && how.stop_after_epoch(epoch_stats)) break;
+    if (how.stop_after_epoch && how.stop_after_epoch(agreed(epoch_stats))) break;
   }
   json out = {{"losses/explained_variance", explained},
               {"losses/epochs", epochs_run},

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   cmake g++ make git pkg-config
   libtorch-dev libopenblas0-pthread   # LibTorch; OpenBLAS makes its matmul ~30x faster
+  libgloo-dev                         # the headers of c10d's Gloo process group (--nproc)
   libmujoco-dev libqhull-dev          # MuJoCo 2.2.2; its CMake config needs qhull's headers
   libglfw3-dev
   nlohmann-json3-dev libcli11-dev

@@ -53,7 +53,8 @@ std::unique_ptr<Executor> make_local_executor(int64_t jobs);
 struct SlurmOptions {
   std::string partition;                 // "": the cluster's default
   std::string time_limit;                // per run, in sbatch's --time format; "": the partition's
-  int64_t cpus_per_run = 0;              // 0: the suite's threads
+  int64_t cpus_per_run = 0;              // 0: the suite's threads (per process)
+  int64_t tasks_per_run = 1;             // >1: each run data-parallel, `srun --ntasks N`
   std::vector<std::string> sbatch_args;  // more sbatch arguments, as given
   int64_t max_running = 0;               // the array's throttle (%N); 0: none
   bool wait = true;                      // false: submit, say how to follow, and return

@@ -22,7 +22,10 @@ class LocalExecutor : public Executor {
   int64_t start(const RunCommand& run) override {
     std::vector<std::string> argv = run.argv;
     if (run.resume) argv.push_back("--resume");
-    const pid_t pid = spawn_process(argv, {run.dir + "/log.txt", /*die_with_parent=*/true});
+    SpawnOptions options;
+    options.log_path = run.dir + "/log.txt";
+    options.die_with_parent = true;
+    const pid_t pid = spawn_process(argv, options);
     pids_[next_] = pid;
     return next_++;
   }

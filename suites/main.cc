@@ -14,11 +14,13 @@
 
 #include "agents/policy_factory.h"
 #include "algorithms/algorithm.h"
+#include "algorithms/data_parallel.h"
 #include "envs/error.h"
 #include "envs/mujoco/mujoco_env.h"
 #include "envs/option_help.h"
 #include "envs/registry.h"
 #include "suites/cli_values.h"
+#include "suites/data_parallel_launch.h"
 #include "suites/record_command.h"
 #include "suites/report.h"
 #include "suites/runner.h"
@@ -201,6 +203,21 @@ void check_report_request(const std::string& dir, const std::vector<std::string>
   }
 }
 
+// The command line without --nproc N (or --nproc=N): what each data-parallel worker runs.
+std::vector<std::string> without_nproc(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--nproc") {
+      ++i;
+      continue;
+    }
+    if (a.rfind("--nproc=", 0) == 0) continue;
+    out.push_back(a);
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -255,6 +272,15 @@ int main(int argc, char** argv) {
                     "finished or not, is never overwritten (see --resume)");
   bool quiet = false;
   train->add_flag("--quiet", quiet, "no progress bar");
+  int nproc = 1;
+  train
+      ->add_option("--nproc", nproc,
+                   "data-parallel worker processes on this machine (rollouts and minibatches "
+                   "split among them, gradients averaged over c10d/Gloo; rank 0 evaluates and "
+                   "writes). Under torchrun or srun, leave it out: RANK/WORLD_SIZE or "
+                   "SLURM_PROCID/SLURM_STEP_NUM_TASKS place each process")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   train->add_flag("--resume", run.resume,
                   "continue the interrupted run in --out from its checkpoint (same configuration): "
                   "every algorithm goes on exactly where it stopped and writes the metrics the "
@@ -309,6 +335,11 @@ int main(int argc, char** argv) {
   run_suite
       ->add_option("--cpus-per-run", runner.slurm.cpus_per_run,
                    "slurm: CPUs per run (default: the suite's threads)")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  run_suite
+      ->add_option("--tasks-per-run", runner.slurm.tasks_per_run,
+                   "slurm: data-parallel processes per run (each array task runs its run as "
+                   "`srun --ntasks N tandem train`, over as many nodes as Slurm gives it)")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   std::string sbatch_args;
   run_suite->add_option("--sbatch-args", sbatch_args,
@@ -388,7 +419,11 @@ int main(int argc, char** argv) {
                                               run.algorithm, run.seed);
       }
       run.progress = !quiet;
+      if (nproc > 1) return tandem::suites::launch_data_parallel(without_nproc(argc, argv), nproc);
+      tandem::algorithms::DataParallel::start(tandem::algorithms::data_parallel_place_from_env());
       auto outcome = tandem::suites::train_run(run);
+      // the other ranks of a data-parallel run trained beside rank 0, which speaks for the run
+      if (tandem::algorithms::RunContext::secondary_rank()) return 0;
       std::printf("run folder: %s%s\n", outcome.out_dir.c_str(),
                   outcome.resumed ? " (resumed from its checkpoint)" : "");
       // a learned reward model (reward_model's, or AIHF's last round) and its held-out pairs
@@ -432,10 +467,11 @@ int main(int argc, char** argv) {
       runner.report = !no_report;
       if (runner.executor != "slurm" &&
           (no_wait || !sbatch_args.empty() || !runner.slurm.partition.empty() ||
-           !runner.slurm.time_limit.empty() || runner.slurm.cpus_per_run > 0))
+           !runner.slurm.time_limit.empty() || runner.slurm.cpus_per_run > 0 ||
+           runner.slurm.tasks_per_run > 1))
         throw tandem::Error(
-            "--partition, --time-limit, --cpus-per-run, --sbatch-args and --no-wait go with "
-            "--executor slurm");
+            "--partition, --time-limit, --cpus-per-run, --tasks-per-run, --sbatch-args and "
+            "--no-wait go with --executor slurm");
       runner.slurm.wait = !no_wait;
       runner.slurm.max_running = runner.jobs;
       std::istringstream words(sbatch_args);

@@ -22,6 +22,17 @@ pid_t spawn_process(const std::vector<std::string>& argv, const SpawnOptions& op
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<std::string> added = options.environment;
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& a : added) replaced = replaced || a.substr(0, a.find('=')) == name;
+    if (!replaced) env.push_back(*e);
+  }
+  for (auto& a : added) env.push_back(a.data());
+  env.push_back(nullptr);
   const std::string log = options.log_path.empty() ? "/dev/null" : options.log_path;
   const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(log + ": cannot open log file: " + std::strerror(errno));
@@ -37,9 +48,9 @@ pid_t spawn_process(const std::vector<std::string>& argv, const SpawnOptions& op
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (::getppid() != parent) ::_exit(1);  // the parent died before prctl took effect
     }
-    ::dup2(fd, STDOUT_FILENO);
-    ::dup2(fd, STDERR_FILENO);
-    ::execvp(args[0], args.data());
+    if (!options.inherit_stdout) ::dup2(fd, STDOUT_FILENO);
+    if (!options.inherit_stderr) ::dup2(fd, STDERR_FILENO);
+    ::execvpe(args[0], args.data(), env.data());
     const char* why = std::strerror(errno);
     const char* what = "cannot execute ";
     ssize_t ignored = ::write(STDERR_FILENO, what, std::strlen(what));
@@ -68,7 +79,9 @@ ExitStatus capture_process(const std::vector<std::string>& argv, std::string* ou
   ::close(fd);
   ExitStatus status;
   try {
-    status = run_process(argv, {path, false});
+    SpawnOptions options;
+    options.log_path = path;
+    status = run_process(argv, options);
   } catch (...) {
     ::unlink(path);
     throw;

@@ -14,6 +14,9 @@ namespace tandem::suites {
 struct SpawnOptions {
   std::string log_path;          // stdout and stderr are appended here ("": /dev/null)
   bool die_with_parent = false;  // SIGTERM the child when this process dies (even by SIGKILL)
+  bool inherit_stderr = false;   // stderr stays this process's (the log gets stdout only)
+  bool inherit_stdout = false;   // stdout too (then log_path is unused)
+  std::vector<std::string> environment;  // NAME=VALUE set in the child, beside this one's
 };
 
 // Starts argv[0] (a path, or a name looked up in PATH) with argv[1..]. Throws tandem::Error when

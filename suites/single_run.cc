@@ -1,8 +1,11 @@
 #include "suites/single_run.h"
 
+#include <torch/torch.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -15,6 +18,7 @@
 #include "agents/trajectory_reward.h"
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint.h"
+#include "algorithms/data_parallel.h"
 #include "algorithms/expert.h"
 #include "algorithms/feedback.h"
 #include "algorithms/metrics.h"
@@ -341,16 +345,117 @@ void remove_leftover_temporaries(const std::string& dir) {
   }
 }
 
+// What rank 0 of a data-parallel run tells the other ranks before training: whether the run
+// starts, and how.
+enum RankWord : int64_t { kNoWord = 0, kStartFresh = 1, kResume = 2, kFailed = 3 };
+
+std::string run_folder(const RunRequest& request) {
+  return request.out_dir.empty()
+             ? "results/runs/" + run_name(request.env_id, request.algorithm, request.seed)
+             : request.out_dir;
+}
+
+algorithms::RunOptions run_options(const RunRequest& request, const json& resolved,
+                                   const std::string& dir) {
+  algorithms::RunOptions options;
+  options.env_id = request.env_id;
+  options.env_options = resolved["env"]["options"];
+  options.policy = resolved["policy"];
+  options.seed = request.seed;
+  options.total_steps = request.steps;
+  options.eval_interval = request.eval_interval;
+  options.eval_episodes = request.eval_episodes;
+  options.eval_deterministic = resolved["eval"]["deterministic"];
+  options.out_dir = dir;
+  options.threads = request.threads;
+  options.progress = request.progress;
+  return options;
+}
+
+// After training, every rank of a data-parallel run digests its parameters; rank 0 writes them
+// to data_parallel.json and fails the run when they differ (the ranks left step: a bug).
+void check_ranks_in_step(algorithms::Algorithm& algo, const std::string& dir) {
+  algorithms::DataParallel* dp = algorithms::data_parallel();
+  if (!dp) return;
+  const uint64_t digest = algorithms::parameter_digest(*algo.policy());
+  // two exact halves: a float64 holds 32 bits without rounding
+  const torch::Tensor rows = dp->gather_rows(
+      torch::tensor({static_cast<double>(digest >> 32), static_cast<double>(digest & 0xffffffffu)},
+                    torch::kFloat64));
+  if (dp->rank() > 0) return;
+  json digests = json::array();
+  bool identical = true;
+  for (int r = 0; r < dp->world(); ++r) {
+    const uint64_t d = (static_cast<uint64_t>(rows[r][0].item<double>()) << 32) |
+                       static_cast<uint64_t>(rows[r][1].item<double>());
+    char hex[20];
+    std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(d));
+    digests.push_back(hex);
+    identical = identical && d == digest;
+  }
+  write_file_atomic(dir + "/data_parallel.json", json({{"world", dp->world()},
+                                                       {"parameter_digests", digests},
+                                                       {"identical_parameters", identical}})
+                                                         .dump(2) +
+                                                     "\n");
+  if (!identical)
+    throw Error(dir +
+                "/data_parallel.json: the data-parallel ranks' parameters differ after "
+                "training (digests " +
+                digests.dump() + "): the ranks left step, a bug");
+}
+
+// Rank r > 0: rank 0 checks and prepares the folder; this one trains beside it, from the same
+// configuration, and writes nothing of the run's.
+RunOutcome train_other_rank(const RunRequest& request, algorithms::DataParallel& dp) {
+  const int64_t word = dp.max(kNoWord);
+  if (word == kFailed)
+    throw Error("data-parallel rank " + std::to_string(dp.rank()) +
+                ": rank 0 could not start the run (its error says why)");
+  RunOutcome outcome;
+  outcome.out_dir = run_folder(request);
+  const json resolved = prepare_run(request).resolved;
+  algorithms::RunOptions options = run_options(request, resolved, outcome.out_dir);
+  options.progress = false;
+  options.resume = outcome.resumed = word == kResume;
+  algorithms::RunContext ctx(options);
+  auto algo =
+      algorithms::make_algorithm(request.algorithm, resolved["algorithm"]["config"], "config.json");
+  algo->train(ctx);
+  check_ranks_in_step(*algo, outcome.out_dir);
+  outcome.wall_seconds = ctx.wall_seconds();
+  return outcome;
+}
+
+RunOutcome train_first_rank(const RunRequest& request, const std::function<void(int64_t)>& tell);
+
 }  // namespace
 
 json resolve_run_config(const RunRequest& request) { return prepare_run(request).resolved; }
 
 RunOutcome train_run(const RunRequest& request) {
+  algorithms::DataParallel* dp = algorithms::data_parallel();
+  if (dp && dp->rank() > 0) return train_other_rank(request, *dp);
+  // the other ranks wait for rank 0's word, which a failure before training must give too
+  bool told = false;
+  auto tell = [&](int64_t word) {
+    if (!dp || told) return;
+    told = true;
+    dp->max(word);
+  };
+  try {
+    return train_first_rank(request, tell);
+  } catch (...) {
+    tell(kFailed);
+    throw;
+  }
+}
+
+namespace {
+
+RunOutcome train_first_rank(const RunRequest& request, const std::function<void(int64_t)>& tell) {
   RunOutcome outcome;
-  outcome.out_dir =
-      request.out_dir.empty()
-          ? "results/runs/" + run_name(request.env_id, request.algorithm, request.seed)
-          : request.out_dir;
+  outcome.out_dir = run_folder(request);
   const std::string& dir = outcome.out_dir;
   const std::string config_path = dir + "/config.json";
 
@@ -388,18 +493,7 @@ RunOutcome train_run(const RunRequest& request) {
                   diff + "; use another --out for this one");
   }
 
-  algorithms::RunOptions options;
-  options.env_id = request.env_id;
-  options.env_options = resolved["env"]["options"];
-  options.policy = resolved["policy"];
-  options.seed = request.seed;
-  options.total_steps = request.steps;
-  options.eval_interval = request.eval_interval;
-  options.eval_episodes = request.eval_episodes;
-  options.eval_deterministic = resolved["eval"]["deterministic"];
-  options.out_dir = dir;
-  options.threads = request.threads;
-  options.progress = request.progress;
+  algorithms::RunOptions options = run_options(request, resolved, dir);
   options.resume = outcome.resumed;
 
   FolderSnapshot snapshot(dir);
@@ -416,10 +510,12 @@ RunOutcome train_run(const RunRequest& request) {
     write_file_atomic(config_path, resolved.dump(2) + "\n");
     snapshot.mark_start();
     started = true;
+    tell(outcome.resumed ? kResume : kStartFresh);
     algorithms::RunContext ctx(options);
     auto algo = algorithms::make_algorithm(request.algorithm, resolved["algorithm"]["config"],
                                            "config.json");
     algo->train(ctx);
+    check_ranks_in_step(*algo, dir);
     if (ctx.last_evaluation()) {
       outcome.final_eval = *ctx.last_evaluation();
     } else {
@@ -446,6 +542,8 @@ RunOutcome train_run(const RunRequest& request) {
                                        "\n");
   return outcome;
 }
+
+}  // namespace
 
 algorithms::EvalStats eval_checkpoint(const EvalRequest& given) {
   EvalRequest request = given;

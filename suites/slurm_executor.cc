@@ -89,7 +89,7 @@ class SlurmExecutor : public Executor {
     } catch (const std::exception&) {
       cpus = 1;
     }
-    int64_t n = std::max<int64_t>(1, cpus / options_.cpus_per_run);
+    int64_t n = std::max<int64_t>(1, cpus / (options_.cpus_per_run * options_.tasks_per_run));
     if (options_.max_running > 0) n = std::min(n, options_.max_running);
     return n;
   }
@@ -317,6 +317,9 @@ class SlurmExecutor : public Executor {
       << "#SBATCH --array=0-" << queued_.size() - 1
       << (options_.max_running > 0 ? "%" + std::to_string(options_.max_running) : "") << "\n"
       << "#SBATCH --cpus-per-task=" << options_.cpus_per_run << "\n"
+      << (options_.tasks_per_run > 1
+              ? "#SBATCH --ntasks=" + std::to_string(options_.tasks_per_run) + "\n"
+              : "")
       << "#SBATCH --output=" << slurm_dir_ << "/%A_%a.out\n";
     if (!options_.partition.empty()) s << "#SBATCH --partition=" << options_.partition << "\n";
     if (!options_.time_limit.empty()) s << "#SBATCH --time=" << options_.time_limit << "\n";
@@ -342,7 +345,7 @@ class SlurmExecutor : public Executor {
       << "# finishes its iteration and writes a checkpoint, and this shell waits for it\n"
       << "trap ':' TERM INT\n"
       << "# exec: the background job is tandem itself, not a subshell that SIGTERM would end\n"
-      << "eval \"exec ${commands[$i]} $resume\" >>\"$dir/log.txt\" 2>&1 &\n"
+      << "eval \"exec " << launcher() << "${commands[$i]} $resume\" >>\"$dir/log.txt\" 2>&1 &\n"
       << "child=$!\n"
       << "while :; do\n"
       << "  wait \"$child\"; rc=$?\n"
@@ -354,6 +357,14 @@ class SlurmExecutor : public Executor {
       << "echo \"$rc\" >\"$dir/slurm_exit_status\"\n"
       << "exit \"$rc\"\n";
     return s.str();
+  }
+
+  // A data-parallel run's processes: one srun step of the task's tasks (ranks from
+  // SLURM_PROCID, rank 0 on the step's first node; a failed rank ends the step).
+  std::string launcher() const {
+    if (options_.tasks_per_run <= 1) return "";
+    return "srun --ntasks=" + std::to_string(options_.tasks_per_run) +
+           " --cpus-per-task=" + std::to_string(options_.cpus_per_run) + " --kill-on-bad-exit=1 ";
   }
 
   SlurmOptions options_;

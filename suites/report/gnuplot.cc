@@ -69,7 +69,9 @@ bool Plotter::draw(const std::string& name, const std::string& body) {
                         << body << "unset output\n";
   fs::remove(log);
   fs::remove(png);
-  ExitStatus status = run_process({options_.gnuplot, script}, {log});
+  SpawnOptions spawn;
+  spawn.log_path = log;
+  ExitStatus status = run_process({options_.gnuplot, script}, spawn);
   if (!status.ok() || !fs::exists(png)) {
     outcome_.notes.push_back("figure " + name + ": gnuplot failed (" + status.describe() +
                              "), see " + log);

@@ -1,6 +1,7 @@
 // The Slurm executor against a real Slurm: scripts/test.sh starts one on localhost
 // (scripts/slurm_local.sh) and exports SLURM_CONF. Labelled `slurm` (ctest -L slurm).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -168,6 +169,35 @@ TEST(SlurmExecutor, WithoutSlurmInstalledTheErrorSaysSo) {
                                  "/suites/smoke.json --no-wait --results " + dir.string());
   EXPECT_NE(local_only.status, 0);
   EXPECT_NE(local_only.text.find("go with --executor slurm"), std::string::npos) << local_only.text;
+}
+
+// One data-parallel run as a two-task Slurm step (srun -n 2): the tasks find their ranks in
+// SLURM_PROCID/SLURM_STEP_NUM_TASKS, rendezvous over c10d and end with identical parameters.
+TEST(SlurmDataParallel, ATwoTaskSrunRunKeepsItsRanksIdentical) {
+  std::string why;
+  if (!slurm_available(&why)) GTEST_SKIP() << why;
+  const fs::path dir =
+      fs::temp_directory_path() / ("tandem_slurm_srun_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  // MASTER_ADDR: rank 0's node; here one node, reached on loopback
+  const Output out = run_tandem_shell(
+      "MASTER_ADDR=127.0.0.1 srun --ntasks 2 --cpus-per-task 1 --time 10 " +
+      std::string(TANDEM_BINARY_DIR) +
+      "/tandem train --env InvertedPendulum-v5 --algo ppo --steps 8192 --eval-interval 8192 "
+      "--eval-episodes 3 --quiet --out " +
+      dir.string());
+  ASSERT_EQ(out.status, 0) << out.text;
+  const tandem::json dp = tandem::read_json_file((dir / "data_parallel.json").string());
+  EXPECT_EQ(dp["world"].get<int>(), 2);
+  EXPECT_TRUE(dp["identical_parameters"].get<bool>()) << dp.dump();
+  EXPECT_TRUE(fs::exists(dir / "done"));
+  // rank 0 alone prints the run's summary
+  size_t summaries = 0;
+  for (size_t at = out.text.find("run folder:"); at != std::string::npos;
+       at = out.text.find("run folder:", at + 1))
+    ++summaries;
+  EXPECT_EQ(summaries, 1u) << out.text;
+  fs::remove_all(dir);
 }
 
 }  // namespace
