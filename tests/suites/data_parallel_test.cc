@@ -87,6 +87,27 @@ TEST(DataParallel, DpoSplitsItsMinibatchesAndKeepsTheRanksIdentical) {
   EXPECT_LT(end["dpo/heldout_loss"].get<double>(), std::log(2.0));
 }
 
+TEST(DataParallel, ApaAndAihfOnTwoProcessesKeepTheRanksIdentical) {
+  // APA: the on-policy loop with another loss; AIHF: its reward model trains between the RL
+  // iterations (split minibatches, averaged gradients) on demonstration pairs that every rank
+  // must draw alike
+  const fs::path root = fresh_test_dir("data_parallel", "apa_aihf");
+  const auto apa = run_tandem(
+      "train --env InvertedPendulum-v5 --algo apa --nproc 2 --steps 4096 --eval-interval 4096 "
+      "--eval-episodes 2 --quiet --out " +
+      (root / "apa").string());
+  ASSERT_EQ(apa.status, 0) << apa.text;
+  expect_ranks_identical(root / "apa");
+  const auto aihf = run_tandem(
+      "train --env InvertedPendulum-v5 --algo aihf --nproc 2 --steps 4096 --eval-interval 4096 "
+      "--eval-episodes 2 --set pairs=60 heldout_pairs=20 demonstrations=2 rounds=2 --out " +
+      (root / "aihf").string());
+  ASSERT_EQ(aihf.status, 0) << aihf.text;
+  expect_ranks_identical(root / "aihf");
+  EXPECT_NE(aihf.text.find("its reward model's held-out pair accuracy"), std::string::npos)
+      << aihf.text;
+}
+
 TEST(DataParallel, AStoppedRunResumesOnAsManyProcessesOnly) {
   const fs::path dir = fresh_test_dir("data_parallel", "resume");
   const std::string args =
