@@ -48,7 +48,7 @@ import json, sys
 c = json.load(open(sys.argv[1])); c["policy"]["hidden"] = [32, 32]
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY
-out=$("$tandem" eval --checkpoint d5 --episodes 2 2>&1); rc=$?
+out=$("$tandem" eval --checkpoint d5/checkpoint.pt --episodes 2 2>&1); rc=$?
 if [ $rc -ne 0 ] && [ ${#out} -lt 1000 ] && echo "$out" | grep -q "d5/"; then
   say 5 fixed "rc $rc, ${#out} chars: $(echo "$out" | head -n 1 | cut -c1-90)"
 else say 5 present "rc $rc, ${#out} chars: $(echo "$out" | head -n 1 | cut -c1-90)"; fi
