@@ -212,17 +212,28 @@ int agreed_interrupt_signal() {
   return dp ? static_cast<int>(dp->max(signal)) : signal;
 }
 
-std::vector<int64_t> local_rows(const std::vector<int64_t>& rows, double* loss_scale) {
+std::vector<int64_t> local_positions(int64_t size, double* loss_scale) {
   *loss_scale = 1;
   DataParallel* dp = data_parallel();
-  if (!dp || rows.empty()) return rows;
+  const int rank = dp ? dp->rank() : 0, world = dp ? dp->world() : 1;
   std::vector<int64_t> mine;
-  for (size_t k = dp->rank(); k < rows.size(); k += dp->world()) mine.push_back(rows[k]);
-  if (mine.empty()) {
+  for (int64_t k = rank; k < size; k += world) mine.push_back(k);
+  if (mine.empty() && size > 0) {
     *loss_scale = 0;
-    return {rows.front()};
+    return {0};
   }
-  *loss_scale = static_cast<double>(mine.size()) * dp->world() / static_cast<double>(rows.size());
+  if (world > 1) *loss_scale = static_cast<double>(mine.size()) * world / size;
+  return mine;
+}
+
+std::vector<int64_t> local_rows(const std::vector<int64_t>& rows, double* loss_scale) {
+  if (!data_parallel()) {
+    *loss_scale = 1;
+    return rows;
+  }
+  std::vector<int64_t> mine;
+  for (int64_t k : local_positions(static_cast<int64_t>(rows.size()), loss_scale))
+    mine.push_back(rows[k]);
   return mine;
 }
 

@@ -94,6 +94,8 @@ int agreed_interrupt_signal();
 // ranks' per-row-mean losses the mean over the whole minibatch: local rows × world / all rows.
 // One process: the rows unchanged, scale 1.
 std::vector<int64_t> local_rows(const std::vector<int64_t>& rows, double* loss_scale);
+// The same share as positions 0..size-1 of the minibatch (for tensors that follow its rows).
+std::vector<int64_t> local_positions(int64_t size, double* loss_scale);
 
 // A 64-bit digest (FNV-1a) of the bytes of the module's parameters and buffers, in order: ranks
 // that stayed in step have the same one.

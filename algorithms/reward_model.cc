@@ -2,7 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <filesystem>
 
 #include "agents/archive_file.h"
@@ -126,13 +125,14 @@ RewardTrainer::Step RewardTrainer::step(const std::vector<const PreferencePair*>
                                         const SourceWeights& weights) {
   // data-parallel: this rank scores its share of the minibatch (data_parallel.h)
   double scale = 1;
-  const std::vector<int64_t> mine = local_rows(rows, &scale);
+  std::vector<int64_t> mine = rows;
   torch::Tensor demonstration_mine = demonstration;
-  if (demonstration.defined() && mine.size() != rows.size()) {
-    std::vector<int64_t> at;
-    for (size_t k = 0; k < rows.size(); ++k)
-      if (std::find(mine.begin(), mine.end(), rows[k]) != mine.end()) at.push_back(k);
-    demonstration_mine = demonstration.index_select(0, torch::tensor(at, torch::kLong));
+  if (data_parallel()) {
+    const std::vector<int64_t> at = local_positions(static_cast<int64_t>(rows.size()), &scale);
+    mine.clear();
+    for (int64_t k : at) mine.push_back(rows[k]);
+    if (demonstration.defined())
+      demonstration_mine = demonstration.index_select(0, torch::tensor(at, torch::kLong));
   }
   PairScores s = score(*reward_, pairs, mine);
   torch::Tensor loss = bradley_terry_loss(s.chosen, s.rejected, demonstration_mine, weights);

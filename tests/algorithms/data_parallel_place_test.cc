@@ -101,6 +101,8 @@ TEST(DataParallelLocalRows, OneProcessKeepsTheMinibatch) {
   double scale = 0;
   EXPECT_EQ(local_rows({5, 2, 9}, &scale), (std::vector<int64_t>{5, 2, 9}));
   EXPECT_EQ(scale, 1.0);
+  EXPECT_EQ(local_positions(3, &scale), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(scale, 1.0);
   EXPECT_EQ(rank_seed(77, 0), 77u) << "rank 0 is the one-process run";
   EXPECT_NE(rank_seed(77, 1), 77u);
   EXPECT_NE(rank_seed(77, 1), rank_seed(78, 0));
